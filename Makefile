@@ -1,0 +1,43 @@
+# parkwh: the two commands a user needs are `make demo` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+export DO_NOT_TRACK := 1
+# dagster-dbt finds `dbt` on PATH only: the venv's bin goes first.
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+
+.PHONY: install demo test dev bench clean help
+
+help:
+	@echo "make demo   - install, write the synthetic demo submissions 2019-2023, run the whole pipeline"
+	@echo "make test   - run the whole test suite"
+	@echo "make dev    - start dagster dev on http://127.0.0.1:3000"
+	@echo "make bench  - time the pipeline at several scales"
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: install
+	$(BIN)/parkwh demo
+	$(BIN)/parkwh run
+
+test: install
+	$(BIN)/python -m pytest
+
+dev: install
+	$(BIN)/parkwh dev
+
+bench: install
+	$(BIN)/python -m parkwh.bench
+
+clean:
+	rm -rf $(VENV) dbt_project/target dbt_project/logs

@@ -1,0 +1,1 @@
+"""The yearly submission: its format (spec), readers, validation and writers."""
