@@ -1,0 +1,1 @@
+"""Dagster definitions, one module per area of the work; ``parkwh.definitions`` collects them."""
