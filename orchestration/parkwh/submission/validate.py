@@ -1,0 +1,406 @@
+"""Every rule a submission must meet; ``parkwh validate`` and ingestion both call ``validate_submission``.
+
+Values arrive as text (see ``reader``); the rules parse them with ``values`` and report each
+finding as a ``Problem`` naming part, row, column and what was expected. A value that does
+not parse is reported once, and the rules that relate it to other values skip it, so one typo
+gives one problem.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Callable
+
+from parkwh.submission import spec, values
+from parkwh.submission.errors import ERROR, WARNING, Problem, SubmissionError, has_errors
+from parkwh.submission.reader import (
+    EXPERT_SCORES,
+    PART_NAMES_ZH,
+    Limits,
+    PartData,
+    Submission,
+    fields_of,
+    is_expert_scores,
+    read_expert_scores_table,
+    read_submission,
+)
+from parkwh.submission.values import BadValue
+
+__all__ = ["validate_submission", "validate_expert_scores", "check_file", "has_errors"]
+
+FIRST_REPORTING_YEAR = 1994
+"""The first returnee park opened in 1994: no submission describes an earlier year."""
+EARLIEST_DATE = dt.date(1949, 1, 1)
+"""No park, company or stay in a park predates 1949."""
+EARLIEST_YEAR = 1949
+EARLIEST_BIRTH_YEAR = 1900
+
+_MISSING = object()
+"""A parsed value that failed to parse (already reported)."""
+
+
+@dataclass
+class _Cell:
+    """A row's parsed values: ``get`` gives None for empty or unparsable values."""
+
+    number: int
+    raw: dict[str, str | None]
+    parsed: dict[str, Any]
+
+    def get(self, key: str) -> Any:
+        value = self.parsed.get(key)
+        return None if value is _MISSING else value
+
+
+class _Checker:
+    def __init__(self, file: str, reporting_year: int | None):
+        self.file = file
+        self.reporting_year = reporting_year
+        self.problems: list[Problem] = []
+        self.today = dt.date.today()
+
+    # -- reporting -------------------------------------------------------------
+
+    def add(self, part: str | None, row: int | None, key: str | None, value: str | None, rule: str,
+            message: str, severity: str = ERROR) -> None:
+        label = None
+        if part and key:
+            field = _field(part, key)
+            if field is not None:
+                label = field.label_zh
+                if field.personal:
+                    value = values.mask(value)
+        self.problems.append(Problem(self.file, part, row, key, label, value, rule, message, severity))
+
+    # -- single values ---------------------------------------------------------
+
+    @property
+    def last_year(self) -> int:
+        return self.reporting_year or self.today.year
+
+    def parse_rows(self, data: PartData) -> list[_Cell]:
+        """Parse every value of a part, reporting each one that breaks a single-value rule."""
+        cells = []
+        present = set(data.headers)
+        fields = [f for f in fields_of(data.part) if f.key in present]
+        for row in data.rows:
+            cell = _Cell(row.number, row.values, {})
+            for field in fields:
+                cell.parsed[field.key] = self.parse_value(data, cell, field)
+            cells.append(cell)
+        return cells
+
+    def parse_value(self, data: PartData, cell: _Cell, field: spec.Field) -> Any:
+        text = cell.raw.get(field.key)
+        part, row, key = data.part, cell.number, field.key
+        if text is None:
+            if field.required:
+                self.add(part, row, key, None, "required_value_missing",
+                         f"a value is required ({field.label_en.lower()})")
+            return None
+        try:
+            value = self._parse(field, text, cell)
+        except BadValue as bad:
+            self.add(part, row, key, text, bad.rule, bad.message)
+            return _MISSING
+        problem = self._check_range(field, value, data)
+        if problem:
+            rule, message = problem
+            self.add(part, row, key, text, rule, message)
+            return _MISSING
+        return value
+
+    def _parse(self, field: spec.Field, text: str, cell: _Cell) -> Any:
+        kind = field.field_type
+        if kind == "text":
+            return text
+        if kind == "integer":
+            return values.parse_integer(text)
+        if kind in ("decimal", "money"):
+            return values.parse_number(text)
+        if kind == "date":
+            return values.parse_date(text)
+        if kind == "year":
+            return values.parse_year(text)
+        if kind == "boolean":
+            return values.parse_bool(text)
+        if kind == "enum":
+            return values.parse_enum(field.enum_name or "", text)
+        if kind == "province":
+            return values.parse_province(text)
+        if kind == "credit_code":
+            return values.parse_credit_code(text)
+        if kind == "phone":
+            return values.parse_phone(text)
+        if kind == "base_code":
+            return values.parse_base_code(text)
+        if kind == "id_number":
+            id_type = cell.get("id_type")  # id_type precedes id_number in the spec's order
+            return values.parse_id_number(id_type, text)
+        raise ValueError(f"field {field.part}.{field.key} has an unknown type {kind!r}")
+
+    def _check_range(self, field: spec.Field, value: Any, data: PartData) -> tuple[str, str] | None:
+        kind = field.field_type
+        if kind in ("integer", "decimal", "money") and value < 0:
+            return "negative_value", "expected 0 or more"
+        if kind == "date":
+            last = dt.date(self.last_year, 12, 31)
+            if not EARLIEST_DATE <= value <= last:
+                return "date_out_of_range", (
+                    f"expected a date from {EARLIEST_DATE.isoformat()} to the end of the reporting year "
+                    f"({last.isoformat()})")
+            if field.part == "funding" and field.key == "funding_date" and self.reporting_year \
+                    and value.year != self.reporting_year:
+                return "funding_date_outside_year", (
+                    f"expected a date within the reporting year {self.reporting_year}: funding counts "
+                    "in the year it was received")
+        if kind == "year":
+            if field.key == "reporting_year":
+                low, high = FIRST_REPORTING_YEAR, self.today.year
+            else:
+                low = EARLIEST_BIRTH_YEAR if field.key == "birth_year" else EARLIEST_YEAR
+                high = self.last_year
+            if not low <= value <= high:
+                return "year_out_of_range", f"expected a year from {low} to {high}"
+        return None
+
+
+def _field(part: str, key: str) -> spec.Field | None:
+    try:
+        return next((f for f in fields_of(part) if f.key == key), None)
+    except KeyError:
+        return None
+
+
+def _yuan(amount: Decimal | None, unit: str | None) -> Decimal | None:
+    if amount is None:
+        return None
+    return amount * spec.MONEY_UNITS.get(unit or "元", 1)
+
+
+# ---------------------------------------------------------------------------- the submission
+
+
+def validate_submission(sub: Submission) -> list[Problem]:
+    """Every problem of a submission (the reader's layout findings included), in reading order."""
+    checker = _Checker(str(sub.path), sub.reporting_year)
+    checker.problems.extend(sub.problems)
+    _check_parts(checker, sub)
+    parsed: dict[str, list[_Cell]] = {}
+    for part in spec.PARTS:
+        data = sub.parts.get(part)
+        if data is None:
+            continue
+        _check_columns(checker, data)
+        parsed[part] = checker.parse_rows(data)
+    if "base" in parsed:
+        _check_base(checker, sub, sub.parts["base"], parsed["base"])
+    company_codes: set[str] | None = None
+    if "companies" in parsed:
+        company_codes = _check_companies(checker, sub.parts["companies"], parsed["companies"])
+    if "talent" in parsed:
+        _check_talent(checker, parsed["talent"], company_codes)
+    if "funding" in parsed:
+        _check_funding(checker, parsed["funding"], company_codes)
+    return sort_problems(checker.problems)
+
+
+def sort_problems(problems: list[Problem]) -> list[Problem]:
+    """Whole-file problems first, then by part, row and column as the template orders them."""
+    order = {part: i for i, part in enumerate((*spec.PARTS, EXPERT_SCORES))}
+
+    def key(p: Problem) -> tuple:
+        columns = {f.key: i for i, f in enumerate(fields_of(p.part))} if p.part in order else {}
+        return (p.part is not None, order.get(p.part or "", -1), p.row or 0,
+                columns.get(p.column or "", -1))
+
+    return sorted(problems, key=key)
+
+
+def _check_parts(checker: _Checker, sub: Submission) -> None:
+    where = {"xlsx": "sheet", "json": "key", "csv": "CSV file"}[sub.form]
+    found = f"; found {', '.join(repr(n) for n in sub.ignored)}" if sub.ignored else ""
+    for part in spec.PARTS:
+        if part not in sub.parts:
+            example = f"{part}.csv" if sub.form == "csv" else part
+            checker.add(part, None, None, None, "missing_part",
+                        f"the part is missing: expected a {where} named {example!r} or "
+                        f"{PART_NAMES_ZH[part]!r}{found}")
+
+
+def _check_columns(checker: _Checker, data: PartData) -> None:
+    for field in fields_of(data.part):
+        if field.required and field.key not in data.headers:
+            checker.add(data.part, data.header_row, field.key, None, "missing_column",
+                        f"the required column is missing: expected a header "
+                        f"'{field.label_zh}' or '{field.key}'")
+    if not data.rows and data.part in ("companies", "talent", EXPERT_SCORES):
+        checker.add(data.part, None, None, None, "empty_part", "the part has no rows", WARNING)
+
+
+def _check_duplicates(checker: _Checker, part: str, cells: list[_Cell], key_of: Callable[[_Cell], Any],
+                      column: str, rule: str, what: str) -> None:
+    first_row: dict[Any, int] = {}
+    for cell in cells:
+        key = key_of(cell)
+        if key is None:
+            continue
+        if key in first_row:
+            checker.add(part, cell.number, column, cell.raw.get(column), rule,
+                        f"{what} already given on row {first_row[key]}; expected each once")
+        else:
+            first_row[key] = cell.number
+
+
+def _check_order(checker: _Checker, part: str, cell: _Cell, earlier: str, later: str) -> None:
+    """``later`` must not come before ``earlier`` (dates or years)."""
+    a, b = cell.get(earlier), cell.get(later)
+    if a is None or b is None:
+        return
+    if isinstance(a, dt.date) and isinstance(b, int):
+        a = a.year
+    if b < a:
+        first = _field(part, earlier)
+        checker.add(part, cell.number, later, cell.raw.get(later), "date_order",
+                    f"expected no earlier than {first.label_zh} ({earlier}) = {cell.raw.get(earlier)!r}")
+
+
+def _check_base(checker: _Checker, sub: Submission, data: PartData, cells: list[_Cell]) -> None:
+    if len(cells) != 1:
+        row = cells[1].number if len(cells) > 1 else None
+        checker.add("base", row, None, None, "base_row_count",
+                    f"the base part has {len(cells)} rows; expected exactly one row describing the base")
+    if not cells:
+        return
+    base = cells[0]
+    code = base.get("base_code")
+    if code and sub.named_base_code and code != sub.named_base_code:
+        checker.add("base", base.number, "base_code", base.raw.get("base_code"), "base_code_mismatch",
+                    f"expected {sub.named_base_code}, the base code the file is named after")
+    year = base.get("reporting_year")
+    if year and sub.named_reporting_year and year != sub.named_reporting_year:
+        checker.add("base", base.number, "reporting_year", base.raw.get("reporting_year"),
+                    "reporting_year_mismatch",
+                    f"expected {sub.named_reporting_year}, the year of the inbox folder the file is in")
+    province = base.get("province")
+    code = code or sub.base_code
+    if province and code and province != code[:2]:
+        checker.add("base", base.number, "province", base.raw.get("province"), "province_mismatch",
+                    f"the base code {code} names the province {code[:2]}; expected the same province",
+                    WARNING)
+    for part_key, total_key in (("reported_enterprises_in_park", "reported_incubated_cum"),
+                                ("reported_returnees_in_park", "reported_returnees_cum")):
+        _check_subset(checker, "base", base, part_key, total_key, base.get(part_key), base.get(total_key))
+    _check_order(checker, "base", base, "established_date", "designated_year")
+
+
+def _check_subset(checker: _Checker, part: str, cell: _Cell, part_key: str, total_key: str,
+                  part_value: Any, total_value: Any) -> None:
+    if part_value is None or total_value is None or part_value <= total_value:
+        return
+    total = _field(part, total_key)
+    checker.add(part, cell.number, part_key, cell.raw.get(part_key), "subset_exceeds_total",
+                f"expected no more than {total.label_zh} ({total_key}) = {cell.raw.get(total_key)!r}")
+
+
+def _check_companies(checker: _Checker, data: PartData, cells: list[_Cell]) -> set[str]:
+    _check_duplicates(checker, "companies", cells, lambda c: c.get("credit_code"), "credit_code",
+                      "duplicate_company", "this company (credit code) is")
+    for cell in cells:
+        _check_subset(checker, "companies", cell, "tax_paid", "revenue",
+                      _yuan(cell.get("tax_paid"), data.units.get("tax_paid")),
+                      _yuan(cell.get("revenue"), data.units.get("revenue")))
+        if cell.get("listing_board") and cell.raw.get("listing_date") is None:
+            checker.add("companies", cell.number, "listing_date", None, "listing_date_missing",
+                        f"the company is listed ({cell.raw.get('listing_board')}); expected its listing date")
+        if cell.raw.get("listing_date") and cell.raw.get("listing_board") is None:
+            checker.add("companies", cell.number, "listing_board", None, "listing_board_missing",
+                        "a listing date is given; expected the board the company is listed on")
+        status = cell.get("status")
+        left_raw = cell.raw.get("left_date")
+        if status == "in_park" and left_raw is not None:
+            checker.add("companies", cell.number, "status", cell.raw.get("status"), "status_left_date",
+                        f"the company is in the base but has a left date ({left_raw}); expected "
+                        "either no left date or another status (graduated, moved_out, deregistered)")
+        elif status and status != "in_park" and left_raw is None:
+            checker.add("companies", cell.number, "left_date", None, "status_left_date",
+                        f"status {cell.raw.get('status')!r} means the company left; expected its left date")
+        _check_order(checker, "companies", cell, "entered_date", "left_date")
+        _check_order(checker, "companies", cell, "founded_date", "listing_date")
+        _check_order(checker, "companies", cell, "founded_date", "high_tech_year")
+        _check_order(checker, "companies", cell, "founded_date", "little_giant_year")
+    return {c.get("credit_code") for c in cells if c.get("credit_code")}
+
+
+def _check_talent(checker: _Checker, cells: list[_Cell], company_codes: set[str] | None) -> None:
+    _check_duplicates(checker, "talent", cells, lambda c: c.get("id_number"), "id_number",
+                      "duplicate_person", "this person (ID number) is")
+    for cell in cells:
+        _check_order(checker, "talent", cell, "entered_date", "left_date")
+        _check_order(checker, "talent", cell, "birth_year", "return_year")
+        _check_order(checker, "talent", cell, "birth_year", "programme_year")
+        number, birth_year = cell.get("id_number"), cell.get("birth_year")
+        if number and birth_year and cell.get("id_type") in ("resident_id", None):
+            born = values.resident_id_birth_date(number) if len(number) == 18 else None
+            if born and born.year != birth_year:
+                checker.add("talent", cell.number, "birth_year", cell.raw.get("birth_year"),
+                            "birth_year_mismatch",
+                            f"the ID number gives the birth year {born.year}; expected the same", WARNING)
+        employer = cell.get("employer_credit_code")
+        if employer and company_codes is not None and employer not in company_codes:
+            checker.add("talent", cell.number, "employer_credit_code", cell.raw.get("employer_credit_code"),
+                        "unknown_employer", "expected the credit code of a company in the companies part")
+
+
+def _check_funding(checker: _Checker, cells: list[_Cell], company_codes: set[str] | None) -> None:
+    for cell in cells:
+        code = cell.get("credit_code")
+        if code and company_codes is not None and code not in company_codes:
+            checker.add("funding", cell.number, "credit_code", cell.raw.get("credit_code"), "unknown_company",
+                        "expected the credit code of a company in the companies part")
+
+
+# ---------------------------------------------------------------------------- expert scores
+
+
+def validate_expert_scores(file: str, data: PartData) -> list[Problem]:
+    """Rules of the committee's expert scores: valid base codes, scores 0–100, one score per expert and base."""
+    checker = _Checker(file, None)
+    _check_columns(checker, data)
+    cells = checker.parse_rows(data)
+    for cell in cells:
+        score = cell.get("score")
+        if score is not None and not 0 <= score <= 100:
+            checker.add(EXPERT_SCORES, cell.number, "score", cell.raw.get("score"), "score_out_of_range",
+                        "expected a score from 0 to 100")
+
+    def pair(cell: _Cell) -> tuple[str, str] | None:
+        base, expert = cell.get("base_code"), cell.get("expert_id")
+        return (base, expert.casefold()) if base and expert else None
+
+    _check_duplicates(checker, EXPERT_SCORES, cells, pair, "expert_id", "duplicate_expert_score",
+                      "this expert's score of this base is")
+    return sort_problems(checker.problems)
+
+
+# ---------------------------------------------------------------------------- one entry point
+
+
+def check_file(path: Path, *, limits: Limits | None = None) -> tuple[Submission | None, list[Problem]]:
+    """Read and validate a submission or an expert score file; bad input gives problems, never raises.
+
+    The submission is None for an expert score file, and for a file that is no submission at all
+    (then the only problem says why, with ``part`` None).
+    """
+    path = Path(path)
+    try:
+        if is_expert_scores(path) and path.is_file():
+            data, problems = read_expert_scores_table(path, limits=limits)
+            return None, sort_problems(problems + validate_expert_scores(str(path), data))
+        submission = read_submission(path, limits=limits)
+    except SubmissionError as exc:
+        return None, [exc.problem]
+    return submission, validate_submission(submission)
