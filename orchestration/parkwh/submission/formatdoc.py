@@ -14,7 +14,8 @@ from pathlib import Path
 
 from parkwh.config import project_dir
 from parkwh.submission import spec
-from parkwh.submission.template import DEFAULT_MONEY_UNIT, PART_NAMES_ZH, list_name, sheet_name
+from parkwh.submission.reader import EXPERT_SCORE_FIELDS, EXPERT_SCORES, PART_NAMES_ZH
+from parkwh.submission.template import DEFAULT_MONEY_UNIT, list_name, sheet_name
 
 START_MARKER = "<!-- fields:start -->"
 END_MARKER = "<!-- fields:end -->"
@@ -114,12 +115,12 @@ def _notes(field: spec.Field) -> str:
     return note
 
 
-def _field_table(part: str) -> list[str]:
+def _field_table(fields: tuple[spec.Field, ...]) -> list[str]:
     lines = [
         "| key | 中文标签 | English label | type | required | unit | allowed values | notes |",
         "|---|---|---|---|---|---|---|---|",
     ]
-    for field in spec.part_fields(part):
+    for field in fields:
         cells = [
             f"`{field.key}`",
             field.label_zh,
@@ -181,13 +182,25 @@ def render_field_tables() -> str:
     lines: list[str] = []
     for part in spec.PARTS:
         lines += [
+            f'<a id="part-{part}"></a>',
+            "",
             f"### {PART_NAMES_ZH[part]} `{part}`",
             "",
             f"Sheet `{sheet_name(part)}`. {PART_SUMMARIES[part]}",
             "",
-            *_field_table(part),
+            *_field_table(spec.part_fields(part)),
             "",
         ]
+    lines += [
+        f'<a id="part-{EXPERT_SCORES}"></a>',
+        "",
+        f"### 专家评分 `{EXPERT_SCORES}`",
+        "",
+        f"File `{EXPERT_SCORES}.csv`, the committee's, not a base's: one row per expert and base.",
+        "",
+        *_field_table(EXPERT_SCORE_FIELDS),
+        "",
+    ]
     lines += [
         "### Enumerations 枚举值",
         "",

@@ -17,25 +17,20 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from parkwh.submission import spec
-
-PART_NAMES_ZH: dict[str, str] = {
-    "base": "基地信息",
-    "companies": "企业名录",
-    "talent": "人才名录",
-    "funding": "融资与资助",
-}
-"""Chinese name of each part: a sheet may be named by it, by the part key, or by both."""
+from parkwh.submission.reader import PART_NAMES_ZH
+# The template's checks mirror the validator's ranges, so Excel warns about what validate refuses.
+from parkwh.submission.validate import (
+    EARLIEST_BIRTH_YEAR,
+    EARLIEST_DATE,
+    EARLIEST_YEAR,
+    FIRST_REPORTING_YEAR,
+)
 
 INSTRUCTIONS_SHEET = "填报说明 instructions"
 LISTS_SHEET = "lists"
 DEFAULT_MONEY_UNIT = "万元"
 """Bases keep their books in 万元, so the template's money headers start there."""
 
-FIRST_REPORTING_YEAR = 1994
-"""The first returnee park opened in 1994: no submission can describe an earlier year."""
-
-EARLIEST_DATE = dt.date(1900, 1, 1)
-EARLIEST_YEAR = 1900
 EXCEL_LAST_ROW = 1_048_576
 DATE_FORMAT = "yyyy-mm-dd"
 TEXT_FORMAT = "@"
@@ -155,11 +150,14 @@ def _validation(
         if field.key == "reporting_year":
             dv = DataValidation(type="whole", operator="equal", formula1=str(year), allow_blank=True)
             return _warning(dv, field.label_zh, f"应为 {year} / must be {year}")
+        first = EARLIEST_BIRTH_YEAR if field.key == "birth_year" else EARLIEST_YEAR
         dv = DataValidation(
-            type="whole", operator="between", formula1=str(EARLIEST_YEAR), formula2=str(year),
+            type="whole", operator="between", formula1=str(first), formula2=str(year),
             allow_blank=True,
         )
-        return _warning(dv, field.label_zh, f"四位年份，不晚于 {year} / a four-digit year, {year} or earlier")
+        return _warning(
+            dv, field.label_zh, f"四位年份，{first} 至 {year} / a four-digit year from {first} to {year}"
+        )
     if kind == "integer":
         dv = DataValidation(type="whole", operator="greaterThanOrEqual", formula1="0", allow_blank=True)
         return _warning(dv, field.label_zh, "非负整数 / a whole number, 0 or more")
@@ -192,9 +190,11 @@ def _validation(
 
 
 def _check_request(year: int, base_code: str | None, money_unit: str) -> None:
-    if not FIRST_REPORTING_YEAR <= year <= 2100:
+    this_year = dt.date.today().year
+    if not FIRST_REPORTING_YEAR <= year <= this_year:
         raise TemplateError(
-            f"reporting year {year} is out of range: expected a year from {FIRST_REPORTING_YEAR} on"
+            f"reporting year {year} is out of range: expected a year from "
+            f"{FIRST_REPORTING_YEAR} to {this_year}"
         )
     if money_unit not in spec.MONEY_UNITS:
         raise TemplateError(
