@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import zipfile
 
 import openpyxl
 import pytest
@@ -163,6 +164,15 @@ def test_funding_dates_are_limited_to_the_reporting_year(workbook):
     (dv,) = _validations_at(ws, f"{_column_of('funding', 'funding_date')}2")
     first = dt.date(1899, 12, 30) + dt.timedelta(days=int(dv.formula1))
     assert first == dt.date(YEAR, 1, 1)
+
+
+def test_same_request_gives_the_same_workbook(template_path, tmp_path):
+    again = tpl.write_template(tmp_path / "SH001.xlsx", YEAR, "SH001")
+    with zipfile.ZipFile(template_path) as first, zipfile.ZipFile(again) as second:
+        assert first.namelist() == second.namelist()
+        # Only the creation time in the document properties may differ.
+        differing = [n for n in first.namelist() if first.read(n) != second.read(n)]
+        assert set(differing) <= {"docProps/core.xml"}
 
 
 def test_layout_freezes_headers_and_sizes_columns(workbook):

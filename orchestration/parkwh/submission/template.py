@@ -351,10 +351,12 @@ def _instructions(year: int, base_code: str | None, money_unit: str) -> list[tup
         (
             "text",
             "日期写作 yyyy-mm-dd（如 2023-05-01）；年份写四位数字；有下拉列表的列请从列表中选择；"
-            "统一社会信用代码、证件号码和手机号码按文本填写（本表已设为文本格式，不会丢失前导零）。",
+            "统一社会信用代码、证件号码和手机号码按文本填写（本表已设为文本格式，不会丢失前导零）。"
+            "表中的数据校验只作提示，以 parkwh validate 的检查结果为准。",
             "Dates as yyyy-mm-dd (e.g. 2023-05-01); years as four digits; where a column has a "
             "dropdown, choose from it; credit codes, ID numbers and phones are text (the template "
-            "keeps them as text, so no digit is lost).",
+            "keeps them as text, so no digit is lost). Excel's checks only warn: parkwh validate "
+            "decides.",
         ),
         ("section", "六、个人信息", "6. Personal data"),
         (
