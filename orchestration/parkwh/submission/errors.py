@@ -27,7 +27,6 @@ RULES: dict[str, str] = {
     "duplicate_header": "two columns map to the same field",
     "unknown_column": "a column is not a field of the part (it is ignored)",
     "unknown_unit": "a money column names a unit other than 元, 万元 or 亿元",
-    "inconsistent_unit": "JSON rows give one money field in different units",
     "not_a_scalar": "a JSON value is an object or a list",
     "base_row_count": "the base part does not hold exactly one row",
     # Single values.

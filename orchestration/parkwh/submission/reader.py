@@ -592,8 +592,11 @@ def _read_json(path: Path, data: bytes) -> tuple[list[_Table], list[str]]:
 # CSV --------------------------------------------------------------------------
 
 
-def decode_text(path: Path, data: bytes) -> str:
-    """CSV text: UTF-8 (with or without BOM), else GB18030, which Excel on Chinese Windows writes as GBK."""
+def decode_text(path: Path, data: bytes, member: str | None = None) -> str:
+    """CSV text: UTF-8 (with or without BOM), else GB18030, which Excel on Chinese Windows writes as GBK.
+
+    ``path`` is the submission named in errors; ``member`` the CSV file within a folder.
+    """
     for encoding in ("utf-8-sig", "gb18030"):
         try:
             text = data.decode(encoding)
@@ -602,11 +605,11 @@ def decode_text(path: Path, data: bytes) -> str:
         if "\0" in text:
             break  # UTF-16 or binary: decodes, but is not the text a CSV holds
         return text
-    raise _fail(path, "bad_encoding",
+    raise _fail(path, "bad_encoding", (f"{member}: " if member else "") +
                 "not a text CSV in UTF-8 or GB18030/GBK; save it from Excel as 'CSV UTF-8' or 'CSV'")
 
 
-def _csv_grid(path: Path, text: str) -> Iterable[tuple[int, list[str | None]]]:
+def _csv_grid(path: Path, text: str, member: str | None) -> Iterable[tuple[int, list[str | None]]]:
     first_line = text.split("\n", 1)[0]
     delimiter = "\t" if "\t" in first_line and "," not in first_line else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
@@ -616,21 +619,24 @@ def _csv_grid(path: Path, text: str) -> Iterable[tuple[int, list[str | None]]]:
             yield line, [c.strip() or None for c in record]
             line = reader.line_num + 1
     except csv.Error as exc:
-        raise _fail(path, "unreadable_file", f"line {reader.line_num}: not valid CSV ({exc})") from None
+        where = f"{member} line {reader.line_num}" if member else f"line {reader.line_num}"
+        raise _fail(path, "unreadable_file", f"{where}: not valid CSV ({exc})") from None
 
 
-def _csv_table(path: Path, part: str, data: bytes) -> _Table:
-    text = decode_text(path, data)
+def _csv_table(path: Path, part: str, data: bytes, member: Path | None = None) -> _Table:
+    """A part from CSV bytes; ``path`` is the submission, ``member`` the file within its folder."""
+    name = member.name if member else None
+    text = decode_text(path, data, name)
     headers: list[str | None] | None = None
     header_row = None
     records = []
-    for number, cells in _csv_grid(path, text):
+    for number, cells in _csv_grid(path, text, name):
         if headers is None:
             if any(c is not None for c in cells):
                 headers, header_row = cells, number
             continue
         records.append((number, cells))
-    return _Table(part, path.name, headers or [], header_row, records)
+    return _Table(part, name or path.name, headers or [], header_row, records)
 
 
 def _read_csv_folder(path: Path, limits: Limits) -> tuple[list[_Table], list[str]]:
@@ -651,8 +657,8 @@ def _read_csv_folder(path: Path, limits: Limits) -> tuple[list[_Table], list[str
         try:
             data = member.read_bytes()
         except OSError as exc:
-            raise _fail(member, "unreadable_file", f"cannot read the file: {exc.strerror or exc}") from None
-        tables.append(_csv_table(member, part, data))
+            raise _fail(path, "unreadable_file", f"{member.name}: cannot read: {exc.strerror or exc}") from None
+        tables.append(_csv_table(path, part, data, member))
     return tables, ignored
 
 

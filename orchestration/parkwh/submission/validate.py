@@ -232,7 +232,12 @@ def _check_parts(checker: _Checker, sub: Submission) -> None:
 
 
 def _check_columns(checker: _Checker, data: PartData) -> None:
-    for field in fields_of(data.part):
+    if not data.rows and not data.headers:
+        # An empty JSON list or a blank sheet: no header to miss, only rows (warned below).
+        fields = ()
+    else:
+        fields = fields_of(data.part)
+    for field in fields:
         if field.required and field.key not in data.headers:
             checker.add(data.part, data.header_row, field.key, None, "missing_column",
                         f"the required column is missing: expected a header "

@@ -55,13 +55,14 @@ def parse_number(text: str) -> Decimal:
     s = normalize(text)
     if not s or len(s) > MAX_TEXT_FOR_NUMBER:
         raise BadValue(expected)
-    s = re.sub(r"\s+", "", s)
-    s = s.removeprefix("¥").removeprefix("RMB").removeprefix("CNY")
-    s = s.removesuffix("元")
+    # Whitespace is allowed around a currency sign or a multiplier, never inside the digits.
+    for prefix in ("¥", "RMB", "CNY"):
+        s = s.removeprefix(prefix).lstrip()
+    s = s.removesuffix("元").rstrip()
     factor = Decimal(1)
     for suffix, scale in _SCALE_SUFFIXES.items():
         if s.endswith(suffix):
-            s, factor = s[: -len(suffix)], scale
+            s, factor = s[: -len(suffix)].rstrip(), scale
             break
     if "," in s:
         if not _GROUPED_NUMBER.fullmatch(s):
