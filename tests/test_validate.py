@@ -501,3 +501,88 @@ def test_problem_location_without_a_column():
     assert str(p) == "f.xlsx: base row 3: expected one row"
     p = Problem("f.xlsx", None, None, None, None, None, "empty_file", "the file is empty")
     assert str(p) == "f.xlsx: the file is empty"
+
+
+# ---------------------------------------------------------------------------- the command
+
+
+def _runner_app():
+    """The validate command on an app of its own, so other commands' imports cannot affect these tests."""
+    import typer
+
+    from parkwh.commands.validate import validate
+
+    app = typer.Typer(add_completion=False)
+    app.callback()(lambda: None)
+    app.command()(validate)
+    return app
+
+
+def _invoke(*args: str):
+    from typer.testing import CliRunner
+
+    return CliRunner().invoke(_runner_app(), ["validate", *args], env={"COLUMNS": "200"})
+
+
+def test_cli_exit_codes_and_table(tmp_path):
+    good = samples.write("xlsx", tmp_path / "good")
+    result = _invoke(str(good))
+    assert result.exit_code == 0, result.output
+    assert "OK" in result.output and "base SH001, reporting year 2023" in result.output
+
+    bad = variant(setter("companies", 0, credit_code=samples.wrong_check_digit(C1)), form="xlsx")(tmp_path / "bad")
+    result = _invoke(str(good), str(bad))
+    assert result.exit_code == 1
+    assert "统一社会信用代码" in result.output and "credit_code_check_digit" in result.output
+    assert "1 error, 0 warnings" in result.output
+
+    warned = variant(setter("companies", 0, remarks="备注"))(tmp_path / "warned")
+    result = _invoke(str(warned))
+    assert result.exit_code == 0 and "unknown_column" in result.output and "1 warning" in result.output
+
+
+@pytest.mark.parametrize("content, name", [(b"", "SH001.xlsx"), (bytes(range(256)), "SH001.xlsx"),
+                                           (b'{"base": [', "SH001.json"), (b"[" * 10000, "SH001.json")])
+def test_cli_not_a_submission_is_one_line(content, name, tmp_path):
+    path = tmp_path / name
+    path.write_bytes(content)
+    result = _invoke(str(path))
+    assert result.exit_code == 1
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"error: {path}: "), result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_cli_expert_scores_and_a_year_folder(tmp_path):
+    samples.write("json", tmp_path)
+    samples.write("csv", tmp_path / "csv")  # another year folder layout: <root>/csv/2023/SH001/
+    scores = tmp_path / "2023" / "expert_scores.csv"
+    scores.write_text("base_code,expert_id,score\nSH001,E01,90\nSH001,E02,120\n", encoding="utf-8")
+    result = _invoke(str(scores))
+    assert result.exit_code == 1 and "score_out_of_range" in result.output
+    result = _invoke(str(tmp_path / "2023"))
+    assert result.exit_code == 1
+    assert "SH001.json: OK" in result.output and "expert_scores.csv: 1 error" in result.output
+
+
+def test_cli_help_has_an_example():
+    result = _invoke("--help")
+    assert result.exit_code == 0
+    assert "Example: parkwh validate SH001.xlsx" in result.output
+
+
+def test_the_console_script_end_to_end(tmp_path):
+    import subprocess
+    import sys
+
+    script = Path(sys.executable).with_name("parkwh")
+    bad = tmp_path / "SH001.json"
+    bad.write_bytes(b'{"base": [{"base_code": "SH0')
+    run = subprocess.run([str(script), "validate", str(bad)], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 1, run.stderr
+    assert "Traceback" not in run.stdout + run.stderr
+    lines = run.stdout.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"error: {bad}: truncated"), run.stdout
+    good = samples.write("csv", tmp_path)
+    run = subprocess.run([str(script), "validate", str(good)], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stdout + run.stderr

@@ -198,7 +198,7 @@ def validate_submission(sub: Submission) -> list[Problem]:
         parsed[part] = checker.parse_rows(data)
     if "base" in parsed:
         _check_base(checker, sub, sub.parts["base"], parsed["base"])
-    company_codes: set[str] | None = None
+    company_codes: _CompanyCodes | None = None
     if "companies" in parsed:
         company_codes = _check_companies(checker, sub.parts["companies"], parsed["companies"])
     if "talent" in parsed:
@@ -311,7 +311,7 @@ def _check_subset(checker: _Checker, part: str, cell: _Cell, part_key: str, tota
                 f"expected no more than {total.label_zh} ({total_key}) = {cell.raw.get(total_key)!r}")
 
 
-def _check_companies(checker: _Checker, data: PartData, cells: list[_Cell]) -> set[str]:
+def _check_companies(checker: _Checker, data: PartData, cells: list[_Cell]) -> "_CompanyCodes":
     _check_duplicates(checker, "companies", cells, lambda c: c.get("credit_code"), "credit_code",
                       "duplicate_company", "this company (credit code) is")
     for cell in cells:
@@ -337,10 +337,33 @@ def _check_companies(checker: _Checker, data: PartData, cells: list[_Cell]) -> s
         _check_order(checker, "companies", cell, "founded_date", "listing_date")
         _check_order(checker, "companies", cell, "founded_date", "high_tech_year")
         _check_order(checker, "companies", cell, "founded_date", "little_giant_year")
-    return {c.get("credit_code") for c in cells if c.get("credit_code")}
+    return _CompanyCodes(
+        valid={c.get("credit_code") for c in cells if c.get("credit_code")},
+        invalid=[values.normalize(c.raw["credit_code"]).upper() for c in cells
+                 if c.raw.get("credit_code") and c.parsed.get("credit_code") is _MISSING],
+    )
 
 
-def _check_talent(checker: _Checker, cells: list[_Cell], company_codes: set[str] | None) -> None:
+@dataclass
+class _CompanyCodes:
+    """The companies' credit codes, valid and (already reported) invalid."""
+
+    valid: set[str]
+    invalid: list[str]
+
+    def knows(self, code: str) -> bool:
+        """Whether a reference resolves, or may be the same company as a code already reported as mistyped.
+
+        A company whose own code has a typo is one problem: the rows that reference it by its
+        right code are not reported again.
+        """
+        if code in self.valid:
+            return True
+        return any(len(bad) == len(code) and sum(a != b for a, b in zip(bad, code)) <= 2
+                   for bad in self.invalid)
+
+
+def _check_talent(checker: _Checker, cells: list[_Cell], company_codes: _CompanyCodes | None) -> None:
     _check_duplicates(checker, "talent", cells, lambda c: c.get("id_number"), "id_number",
                       "duplicate_person", "this person (ID number) is")
     for cell in cells:
@@ -355,15 +378,15 @@ def _check_talent(checker: _Checker, cells: list[_Cell], company_codes: set[str]
                             "birth_year_mismatch",
                             f"the ID number gives the birth year {born.year}; expected the same", WARNING)
         employer = cell.get("employer_credit_code")
-        if employer and company_codes is not None and employer not in company_codes:
+        if employer and company_codes is not None and not company_codes.knows(employer):
             checker.add("talent", cell.number, "employer_credit_code", cell.raw.get("employer_credit_code"),
                         "unknown_employer", "expected the credit code of a company in the companies part")
 
 
-def _check_funding(checker: _Checker, cells: list[_Cell], company_codes: set[str] | None) -> None:
+def _check_funding(checker: _Checker, cells: list[_Cell], company_codes: _CompanyCodes | None) -> None:
     for cell in cells:
         code = cell.get("credit_code")
-        if code and company_codes is not None and code not in company_codes:
+        if code and company_codes is not None and not company_codes.knows(code):
             checker.add("funding", cell.number, "credit_code", cell.raw.get("credit_code"), "unknown_company",
                         "expected the credit code of a company in the companies part")
 
