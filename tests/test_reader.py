@@ -1,4 +1,4 @@
-"""The reader: one submission in three forms reads the same; header, unit and name variants; hostile files."""
+"""The reader: three forms read the same; header, unit and name variants; hostile files."""
 
 from __future__ import annotations
 
@@ -49,7 +49,10 @@ def present(values: dict) -> dict:
 
 def test_the_same_records_from_all_three_forms(tmp_path):
     data = samples.records()
-    read = {form: read_submission(samples.write(form, tmp_path / form, data)) for form in ("xlsx", "json", "csv")}
+    read = {
+        form: read_submission(samples.write(form, tmp_path / form, data))
+        for form in ("xlsx", "json", "csv")
+    }
     for form, sub in read.items():
         assert sub.form == form
         assert (sub.base_code, sub.reporting_year) == (CODE, YEAR)
@@ -67,7 +70,12 @@ def test_to_arrow_has_every_field_and_units(tmp_path):
     sub = read_submission(samples.write("xlsx", tmp_path, unit="万元"))
     table = sub.parts["companies"].to_arrow()
     fields = spec.part_fields("companies")
-    assert table.column_names == ["source_row", *[f.key for f in fields], "revenue_unit", "tax_paid_unit"]
+    assert table.column_names == [
+        "source_row",
+        *[f.key for f in fields],
+        "revenue_unit",
+        "tax_paid_unit",
+    ]
     assert table.schema.field("source_row").type == pa.int32()
     assert all(table.schema.field(f.key).type == pa.string() for f in fields)
     assert table.column("revenue_unit").to_pylist() == ["万元"] * 3
@@ -79,7 +87,9 @@ def test_to_arrow_has_every_field_and_units(tmp_path):
     for row in data["funding"]:
         row.pop("investor")
         row.pop("amount")
-    funding = read_submission(samples.write("json", tmp_path / "j", data)).parts["funding"].to_arrow()
+    funding = (
+        read_submission(samples.write("json", tmp_path / "j", data)).parts["funding"].to_arrow()
+    )
     assert funding.column("investor").to_pylist() == [None, None]
     assert funding.column("amount_unit").to_pylist() == [None, None]
 
@@ -87,32 +97,40 @@ def test_to_arrow_has_every_field_and_units(tmp_path):
 # ---------------------------------------------------------------------------- headers and units
 
 
-@pytest.mark.parametrize("part, header, key, unit", [
-    ("companies", "revenue", "revenue", None),
-    ("companies", "营业收入", "revenue", None),
-    ("companies", "营业收入(万元)", "revenue", "万元"),
-    ("companies", "营业收入（万元）", "revenue", "万元"),
-    ("companies", "营业收入 ( 亿元 )", "revenue", "亿元"),
-    ("companies", "revenue(万元)", "revenue", "万元"),
-    ("companies", "Revenue (10k yuan)", "revenue", "万元"),
-    ("companies", "revenue (yuan)", "revenue", "元"),
-    ("companies", "营业收入(万元) / revenue", "revenue", "万元"),
-    ("companies", "营业收入 / revenue (万元)", "revenue", "万元"),
-    ("companies", "营业收入/万元", "revenue", "万元"),
-    ("companies", "  REVENUE  ", "revenue", None),
-    ("companies", "Revenue in the reporting year", "revenue", None),
-    ("companies", "统一社会信用代码 / credit_code", "credit_code", None),
-    ("companies", "credit code", "credit_code", None),
-    ("companies", "ｃｒｅｄｉｔ＿ｃｏｄｅ", "credit_code", None),
-    ("companies", "统一社会 信用代码", "credit_code", None),
-    ("companies", "从业人员数(人)", "employees", None),
-    ("base", "孵化场地面积(平方米)", "floor_area_m2", None),
-    ("base", "孵化场地面积", "floor_area_m2", None),
-    ("funding", "金额（亿元）/ amount", "amount", "亿元"),
-    ("funding", "统一社会信用代码", None, None),  # the funding part calls it 企业统一社会信用代码
-    ("companies", "营业收入 / tax_paid", None, None),  # two sides naming two fields
-    ("companies", "备注", None, None),
-])
+@pytest.mark.parametrize(
+    "part, header, key, unit",
+    [
+        ("companies", "revenue", "revenue", None),
+        ("companies", "营业收入", "revenue", None),
+        ("companies", "营业收入(万元)", "revenue", "万元"),
+        ("companies", "营业收入（万元）", "revenue", "万元"),
+        ("companies", "营业收入 ( 亿元 )", "revenue", "亿元"),
+        ("companies", "revenue(万元)", "revenue", "万元"),
+        ("companies", "Revenue (10k yuan)", "revenue", "万元"),
+        ("companies", "revenue (yuan)", "revenue", "元"),
+        ("companies", "营业收入(万元) / revenue", "revenue", "万元"),
+        ("companies", "营业收入 / revenue (万元)", "revenue", "万元"),
+        ("companies", "营业收入/万元", "revenue", "万元"),
+        ("companies", "  REVENUE  ", "revenue", None),
+        ("companies", "Revenue in the reporting year", "revenue", None),
+        ("companies", "统一社会信用代码 / credit_code", "credit_code", None),
+        ("companies", "credit code", "credit_code", None),
+        ("companies", "ｃｒｅｄｉｔ＿ｃｏｄｅ", "credit_code", None),
+        ("companies", "统一社会 信用代码", "credit_code", None),
+        ("companies", "从业人员数(人)", "employees", None),
+        ("base", "孵化场地面积(平方米)", "floor_area_m2", None),
+        ("base", "孵化场地面积", "floor_area_m2", None),
+        ("funding", "金额（亿元）/ amount", "amount", "亿元"),
+        (
+            "funding",
+            "统一社会信用代码",
+            None,
+            None,
+        ),  # the funding part calls it 企业统一社会信用代码
+        ("companies", "营业收入 / tax_paid", None, None),  # two sides naming two fields
+        ("companies", "备注", None, None),
+    ],
+)
 def test_resolve_header(part, header, key, unit):
     found_key, found_unit, error = resolve_header(part, header)
     assert (found_key, found_unit, error) == (key, unit, None)
@@ -135,7 +153,9 @@ def test_field_names_are_unambiguous_within_a_part():
 
 
 @pytest.mark.parametrize("form", ["xlsx", "json", "csv"])
-@pytest.mark.parametrize("style, unit", [("key", None), ("zh", "万元"), ("bilingual", "亿元"), ("zh", "元")])
+@pytest.mark.parametrize(
+    "style, unit", [("key", None), ("zh", "万元"), ("bilingual", "亿元"), ("zh", "元")]
+)
 def test_header_styles_and_units_in_every_form(form, style, unit, tmp_path):
     sub = read_submission(samples.write(form, tmp_path, style=style, unit=unit))
     companies = sub.parts["companies"]
@@ -143,7 +163,8 @@ def test_header_styles_and_units_in_every_form(form, style, unit, tmp_path):
     assert sub.parts["funding"].units == {"amount": unit or "元"}
     if form != "json":  # JSON keys of absent values are absent
         assert companies.headers["credit_code"] == samples.header_for(
-            spec.part_fields("companies")[0], style, unit)
+            spec.part_fields("companies")[0], style, unit
+        )
     assert companies.rows[0].values["revenue"] == "12000.5"
     assert sub.problems == []
 
@@ -151,18 +172,34 @@ def test_header_styles_and_units_in_every_form(form, style, unit, tmp_path):
 # ---------------------------------------------------------------------------- sheet and file names
 
 
-@pytest.mark.parametrize("name, part", [
-    ("companies", "companies"), ("企业名录", "companies"), ("企业名录 companies", "companies"),
-    ("企业名录-companies", "companies"), ("COMPANIES", "companies"), ("companies 企业名录", "companies"),
-    ("基地信息", "base"), ("人才名录 talent", "talent"), ("融资与资助", "funding"),
-    ("填报说明", None), ("lists", None), ("company", None),
-])
+@pytest.mark.parametrize(
+    "name, part",
+    [
+        ("companies", "companies"),
+        ("企业名录", "companies"),
+        ("企业名录 companies", "companies"),
+        ("企业名录-companies", "companies"),
+        ("COMPANIES", "companies"),
+        ("companies 企业名录", "companies"),
+        ("基地信息", "base"),
+        ("人才名录 talent", "talent"),
+        ("融资与资助", "funding"),
+        ("填报说明", None),
+        ("lists", None),
+        ("company", None),
+    ],
+)
 def test_part_for_name(name, part):
     assert part_for_name(name) == part
 
 
 def test_chinese_and_bilingual_sheet_names_and_an_ignored_sheet(tmp_path):
-    names = {"base": "基地信息", "companies": "企业名录 companies", "talent": "人才名录", "funding": "funding"}
+    names = {
+        "base": "基地信息",
+        "companies": "企业名录 companies",
+        "talent": "人才名录",
+        "funding": "funding",
+    }
     path = samples.write("xlsx", tmp_path, sheet_names=names)
     sub = read_submission(path)
     assert set(sub.parts) == set(spec.PARTS)
@@ -194,9 +231,19 @@ def test_csv_encodings_are_accepted(encoding, tmp_path):
 
 
 def test_csv_files_with_chinese_names(tmp_path):
-    folder = samples.write("csv", tmp_path, names={p: samples_name for p, samples_name in
-                                                    {"base": "基地信息", "companies": "企业名录",
-                                                     "talent": "人才名录", "funding": "融资与资助"}.items()})
+    folder = samples.write(
+        "csv",
+        tmp_path,
+        names={
+            p: samples_name
+            for p, samples_name in {
+                "base": "基地信息",
+                "companies": "企业名录",
+                "talent": "人才名录",
+                "funding": "融资与资助",
+            }.items()
+        },
+    )
     (folder / "readme.csv").write_text("note\nnot a part\n", encoding="utf-8")
     sub = read_submission(folder)
     assert set(sub.parts) == set(spec.PARTS)
@@ -211,22 +258,53 @@ def test_excel_cells_become_text_as_a_person_sees_them(tmp_path):
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = "companies"
-    sheet.append(["company_name", "revenue", "tax_paid", "founded_date", "entered_date", "returnee_founded",
-                  "employees", "listing_ticker"])
-    sheet.append(["  甲公司  ", 1200.0, 0.1 + 0.2, dt.date(2015, 3, 2), dt.datetime(2015, 4, 1, 9, 30),
-                  True, 12, "000001"])
+    sheet.append(
+        [
+            "company_name",
+            "revenue",
+            "tax_paid",
+            "founded_date",
+            "entered_date",
+            "returnee_founded",
+            "employees",
+            "listing_ticker",
+        ]
+    )
+    sheet.append(
+        [
+            "  甲公司  ",
+            1200.0,
+            0.1 + 0.2,
+            dt.date(2015, 3, 2),
+            dt.datetime(2015, 4, 1, 9, 30),
+            True,
+            12,
+            "000001",
+        ]
+    )
     sheet.append(["乙", 1e-7, 123456789012.5, dt.datetime(2016, 1, 1), None, False, "", " "])
     path = tmp_path / "SH001.xlsx"
     workbook.save(path)
     rows = read_submission(path).parts["companies"].rows
     assert rows[0].values == {
-        "company_name": "甲公司", "revenue": "1200", "tax_paid": "0.3", "founded_date": "2015-03-02",
-        "entered_date": "2015-04-01 09:30:00", "returnee_founded": "true", "employees": "12",
+        "company_name": "甲公司",
+        "revenue": "1200",
+        "tax_paid": "0.3",
+        "founded_date": "2015-03-02",
+        "entered_date": "2015-04-01 09:30:00",
+        "returnee_founded": "true",
+        "employees": "12",
         "listing_ticker": "000001",
     }
     assert rows[1].values == {
-        "company_name": "乙", "revenue": "0.0000001", "tax_paid": "123456789012.5", "founded_date": "2016-01-01",
-        "entered_date": None, "returnee_founded": "false", "employees": None, "listing_ticker": None,
+        "company_name": "乙",
+        "revenue": "0.0000001",
+        "tax_paid": "123456789012.5",
+        "founded_date": "2016-01-01",
+        "entered_date": None,
+        "returnee_founded": "false",
+        "employees": None,
+        "listing_ticker": None,
     }
 
 
@@ -247,27 +325,40 @@ def test_row_numbers_are_those_a_person_sees(tmp_path):
     folder = tmp_path / "SH002"
     folder.mkdir()
     (folder / "funding.csv").write_text(
-        'credit_code,investor\nx,"甲\n乙"\n\ny,丙\n', encoding="utf-8")
+        'credit_code,investor\nx,"甲\n乙"\n\ny,丙\n', encoding="utf-8"
+    )
     part = read_submission(folder).parts["funding"]
     assert [(r.number, r.values["investor"]) for r in part.rows] == [(2, "甲\n乙"), (5, "丙")]
 
     # JSON: index + 1, also when an earlier row is empty.
     path = tmp_path / "SH003.json"
-    path.write_text(json.dumps({"funding": [{"investor": "甲"}, {}, {"investor": "丙"}]}), encoding="utf-8")
+    path.write_text(
+        json.dumps({"funding": [{"investor": "甲"}, {}, {"investor": "丙"}]}), encoding="utf-8"
+    )
     part = read_submission(path).parts["funding"]
     assert [(r.number, r.values["investor"]) for r in part.rows] == [(1, "甲"), (3, "丙")]
 
 
 def test_json_keeps_number_literals_and_accepts_base_as_an_object(tmp_path):
     path = tmp_path / "SH001.json"
-    path.write_text('{"base": {"base_code": "SH001", "floor_area_m2": 1234.50, "staff": 35, '
-                    '"service_events": 1e2, "incubator_grade": null},'
-                    ' "companies": [{"returnee_founded": true, "revenue(万元)": 12000.500}]}', encoding="utf-8")
+    path.write_text(
+        '{"base": {"base_code": "SH001", "floor_area_m2": 1234.50, "staff": 35, '
+        '"service_events": 1e2, "incubator_grade": null},'
+        ' "companies": [{"returnee_founded": true, "revenue(万元)": 12000.500}]}',
+        encoding="utf-8",
+    )
     sub = read_submission(path)
     assert sub.parts["base"].rows[0].values == {
-        "base_code": "SH001", "floor_area_m2": "1234.50", "staff": "35", "service_events": "1e2",
-        "incubator_grade": None}
-    assert sub.parts["companies"].rows[0].values == {"returnee_founded": "true", "revenue": "12000.500"}
+        "base_code": "SH001",
+        "floor_area_m2": "1234.50",
+        "staff": "35",
+        "service_events": "1e2",
+        "incubator_grade": None,
+    }
+    assert sub.parts["companies"].rows[0].values == {
+        "returnee_founded": "true",
+        "revenue": "12000.500",
+    }
     assert sub.parts["companies"].units == {"revenue": "万元"}
 
 
@@ -284,7 +375,7 @@ def test_a_formula_cell_is_read_as_its_cached_value_never_evaluated(tmp_path):
         '<row r="2"><c r="A2"><f>1000*12</f><v>999</v></c>'
         '<c r="B2"><f>SUM(1,2)</f></c>'
         '<c r="C2" t="str"><f>"甲"&amp;"乙"</f><v>甲乙</v></c></row>'
-        '</sheetData></worksheet>'
+        "</sheetData></worksheet>"
     )
     files = {
         "[Content_Types].xml": (
@@ -295,18 +386,22 @@ def test_a_formula_cell_is_read_as_its_cached_value_never_evaluated(tmp_path):
             '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.'
             'spreadsheetml.sheet.main+xml"/>'
             '<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-'
-            'officedocument.spreadsheetml.worksheet+xml"/></Types>'),
+            'officedocument.spreadsheetml.worksheet+xml"/></Types>'
+        ),
         "_rels/.rels": (
             '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
             '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-            f'<Relationship Id="rId1" Type="{rel}/officeDocument" Target="xl/workbook.xml"/></Relationships>'),
+            f'<Relationship Id="rId1" Type="{rel}/officeDocument" Target="xl/workbook.xml"/></Relationships>'
+        ),
         "xl/workbook.xml": (
             f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?><workbook {ns} xmlns:r="{rel}">'
-            '<sheets><sheet name="企业名录" sheetId="1" r:id="rId1"/></sheets></workbook>'),
+            '<sheets><sheet name="企业名录" sheetId="1" r:id="rId1"/></sheets></workbook>'
+        ),
         "xl/_rels/workbook.xml.rels": (
             '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
             '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-            f'<Relationship Id="rId1" Type="{rel}/worksheet" Target="worksheets/sheet1.xml"/></Relationships>'),
+            f'<Relationship Id="rId1" Type="{rel}/worksheet" Target="worksheets/sheet1.xml"/></Relationships>'
+        ),
         "xl/worksheets/sheet1.xml": sheet,
     }
     path = tmp_path / "SH001.xlsx"
@@ -380,8 +475,16 @@ HOSTILE = {
     "random bytes as xlsx": ("SH001.xlsx", bytes(range(256)) * 8, "not_a_workbook"),
     "random bytes as json": ("SH001.json", bytes(range(256)) * 8, "bad_json"),
     "text as xlsx": ("SH001.xlsx", "基地代码,SH001\n".encode(), "not_a_workbook"),
-    "old xls renamed": ("SH001.xlsx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600, "not_a_workbook"),
-    "truncated json": ("SH001.json", b'{"base": [{"base_code": "SH001", "city": "\xe4\xb8', "bad_json"),
+    "old xls renamed": (
+        "SH001.xlsx",
+        b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600,
+        "not_a_workbook",
+    ),
+    "truncated json": (
+        "SH001.json",
+        b'{"base": [{"base_code": "SH001", "city": "\xe4\xb8',
+        "bad_json",
+    ),
     "truncated json at a boundary": ("SH001.json", b'{"base": [{"base_code": "SH001"}', "bad_json"),
     "json nested 10000 deep": ("SH001.json", _nested_json(10000), "bad_json"),
     "json in gbk": ("SH001.json", '{"base": [{"city": "上海"}]}'.encode("gbk"), "bad_json"),
@@ -408,8 +511,11 @@ def test_a_hostile_file_gives_one_clear_line(name, content, rule, tmp_path):
 
 def test_a_zip_bomb_is_refused_from_its_declared_sizes(tmp_path):
     # 210 MB of zeros compress to about 200 kB: over the default 200 MB inflated limit.
-    path = _zip(tmp_path / "SH001.xlsx", {"xl/workbook.xml": b"<workbook/>"},
-                big=("xl/worksheets/sheet1.xml", 210 << 20))
+    path = _zip(
+        tmp_path / "SH001.xlsx",
+        {"xl/workbook.xml": b"<workbook/>"},
+        big=("xl/worksheets/sheet1.xml", 210 << 20),
+    )
     assert path.stat().st_size < 1 << 20
     with pytest.raises(SubmissionError) as caught:
         read_submission(path)
@@ -440,7 +546,9 @@ def test_zips_that_are_not_workbooks(tmp_path):
     not_excel = _zip(tmp_path / "a" / "SH001.xlsx", {"word/document.xml": b"<w/>"})
     with pytest.raises(SubmissionError, match="not an Excel workbook"):
         read_submission(not_excel)
-    broken = _zip(tmp_path / "b" / "SH001.xlsx", {"xl/workbook.xml": b"<workbook><sheets><sheet name="})
+    broken = _zip(
+        tmp_path / "b" / "SH001.xlsx", {"xl/workbook.xml": b"<workbook><sheets><sheet name="}
+    )
     with pytest.raises(SubmissionError) as caught:
         read_submission(broken)
     assert caught.value.problem.rule in ("not_a_workbook", "no_parts")
@@ -476,7 +584,9 @@ def test_a_folder_without_csv_files_and_an_undecodable_csv(tmp_path):
 def test_nested_values_inside_a_row_are_problems_not_crashes(tmp_path):
     path = tmp_path / "SH001.json"
     deep = "[" * 500 + "]" * 500
-    path.write_text('{"companies": [{"company_name": ' + deep + ', "revenue": {"a": 1}}]}', encoding="utf-8")
+    path.write_text(
+        '{"companies": [{"company_name": ' + deep + ', "revenue": {"a": 1}}]}', encoding="utf-8"
+    )
     sub = read_submission(path)
     rules = [(p.rule, p.column) for p in sub.problems]
     assert rules == [("not_a_scalar", "company_name"), ("not_a_scalar", "revenue")]
@@ -485,7 +595,9 @@ def test_nested_values_inside_a_row_are_problems_not_crashes(tmp_path):
 def test_csv_reader_does_not_choke_on_odd_quoting(tmp_path):
     folder = tmp_path / "SH001"
     folder.mkdir()
-    (folder / "base.csv").write_text('base_code,city\n"SH001,"上"海\n"unterminated', encoding="utf-8")
+    (folder / "base.csv").write_text(
+        'base_code,city\n"SH001,"上"海\n"unterminated', encoding="utf-8"
+    )
     sub = read_submission(folder)
     assert sub.parts["base"].rows[0].values["base_code"] is not None
 
@@ -500,6 +612,9 @@ def test_gb18030_csv_written_as_excel_does(tmp_path):
         writer.writerow(["SH001", "2023", "上海漕河泾留学人员创业园", "上海"])
     sub = read_submission(folder)
     assert sub.parts["base"].rows[0].values == {
-        "base_code": "SH001", "reporting_year": "2023", "base_name_zh": "上海漕河泾留学人员创业园",
-        "province": "上海"}
+        "base_code": "SH001",
+        "reporting_year": "2023",
+        "base_name_zh": "上海漕河泾留学人员创业园",
+        "province": "上海",
+    }
     assert os.fspath(sub.path) == os.fspath(folder)

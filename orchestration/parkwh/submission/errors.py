@@ -1,4 +1,4 @@
-"""What can be wrong with a submission: one ``Problem`` per finding, and the error for a file that is no submission."""
+"""What can be wrong with a submission: a ``Problem`` per finding; ``SubmissionError`` for a non-submission."""
 
 from __future__ import annotations
 

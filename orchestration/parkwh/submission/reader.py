@@ -1,4 +1,4 @@
-"""Reads a submission in any of its three forms (.xlsx, .json, folder of CSV) into one ``Submission``.
+"""Reads a submission in any of its forms (.xlsx, .json, folder of CSV) into one ``Submission``.
 
 The reader keeps every value as text, as submitted (trimmed; Excel dates as ``YYYY-MM-DD``,
 whole numbers without ``.0``): parsing and checking belong to ``validate`` and to staging, so
@@ -45,12 +45,39 @@ EXPERT_SCORES_NAMES = ("expert_scores", "专家评分")
 """Stems under which the committee's expert score file is recognised."""
 
 EXPERT_SCORE_FIELDS: tuple[spec.Field, ...] = (
-    spec.Field(EXPERT_SCORES, "base_code", "基地代码", "Base code", "base_code", None, True, False,
-               "The scored base"),
-    spec.Field(EXPERT_SCORES, "expert_id", "专家编号", "Expert ID", "text", None, True, False,
-               "The expert, by an identifier the committee assigns"),
-    spec.Field(EXPERT_SCORES, "score", "专家评分", "Score", "decimal", None, True, False,
-               "The expert's score of the base, 0 to 100"),
+    spec.Field(
+        EXPERT_SCORES,
+        "base_code",
+        "基地代码",
+        "Base code",
+        "base_code",
+        None,
+        True,
+        False,
+        "The scored base",
+    ),
+    spec.Field(
+        EXPERT_SCORES,
+        "expert_id",
+        "专家编号",
+        "Expert ID",
+        "text",
+        None,
+        True,
+        False,
+        "The expert, by an identifier the committee assigns",
+    ),
+    spec.Field(
+        EXPERT_SCORES,
+        "score",
+        "专家评分",
+        "Score",
+        "decimal",
+        None,
+        True,
+        False,
+        "The expert's score of the base, 0 to 100",
+    ),
 )
 
 _EXTRA_NAMES: dict[tuple[str, str], tuple[str, ...]] = {
@@ -62,10 +89,28 @@ _EXTRA_NAMES: dict[tuple[str, str], tuple[str, ...]] = {
 _UNITS: dict[str, str] = {}
 for _unit, _spellings in {
     "元": ("元", "yuan", "rmb", "cny", "人民币", "人民币元", "rmbyuan"),
-    "万元": ("万元", "万", "10kyuan", "10,000yuan", "10000yuan", "tenthousandyuan", "rmb10k",
-            "10krmb", "人民币万元", "万元人民币"),
-    "亿元": ("亿元", "亿", "100myuan", "100millionyuan", "100,000,000yuan", "100000000yuan",
-            "人民币亿元", "亿元人民币"),
+    "万元": (
+        "万元",
+        "万",
+        "10kyuan",
+        "10,000yuan",
+        "10000yuan",
+        "tenthousandyuan",
+        "rmb10k",
+        "10krmb",
+        "人民币万元",
+        "万元人民币",
+    ),
+    "亿元": (
+        "亿元",
+        "亿",
+        "100myuan",
+        "100millionyuan",
+        "100,000,000yuan",
+        "100000000yuan",
+        "人民币亿元",
+        "亿元人民币",
+    ),
 }.items():
     for _spelling in _spellings:
         _UNITS[match_key(_spelling)] = _unit
@@ -84,8 +129,10 @@ class Limits:
     def from_env(cls) -> "Limits":
         """Defaults, overridden by ``PARKWH_MAX_FILE_BYTES`` and ``PARKWH_MAX_INFLATED_BYTES``."""
         limits = cls()
-        for attr, var in (("max_file_bytes", "PARKWH_MAX_FILE_BYTES"),
-                          ("max_inflated_bytes", "PARKWH_MAX_INFLATED_BYTES")):
+        for attr, var in (
+            ("max_file_bytes", "PARKWH_MAX_FILE_BYTES"),
+            ("max_inflated_bytes", "PARKWH_MAX_INFLATED_BYTES"),
+        ):
             raw = os.environ.get(var, "").strip()
             if raw:
                 try:
@@ -309,20 +356,50 @@ def _build_part(file: str, table: _Table) -> tuple[PartData, list[Problem]]:
             continue
         key, unit, error = resolve_header(part, header)
         if key is None:
-            problems.append(Problem(
-                file, part, table.header_row, None, None, header, "unknown_column",
-                f"column {header!r} is not a field of {part}; it is ignored", WARNING))
+            problems.append(
+                Problem(
+                    file,
+                    part,
+                    table.header_row,
+                    None,
+                    None,
+                    header,
+                    "unknown_column",
+                    f"column {header!r} is not a field of {part}; it is ignored",
+                    WARNING,
+                )
+            )
             continue
         if key in columns:
-            problems.append(Problem(
-                file, part, table.header_row, key, labels[key], header, "duplicate_header",
-                f"column {header!r} gives the same field as column {headers[key]!r}; "
-                "expected each field once (the first is read)", ERROR))
+            problems.append(
+                Problem(
+                    file,
+                    part,
+                    table.header_row,
+                    key,
+                    labels[key],
+                    header,
+                    "duplicate_header",
+                    f"column {header!r} gives the same field as column {headers[key]!r}; "
+                    "expected each field once (the first is read)",
+                    ERROR,
+                )
+            )
             continue
         if error:
-            problems.append(Problem(
-                file, part, table.header_row, key, labels[key], header, "unknown_unit",
-                f"{error}; expected a header such as '{labels[key]}(万元)'", ERROR))
+            problems.append(
+                Problem(
+                    file,
+                    part,
+                    table.header_row,
+                    key,
+                    labels[key],
+                    header,
+                    "unknown_unit",
+                    f"{error}; expected a header such as '{labels[key]}(万元)'",
+                    ERROR,
+                )
+            )
         columns[key] = index
         headers[key] = header
         if key in money:
@@ -341,10 +418,19 @@ def _tables_to_parts(file: str, tables: list[_Table]) -> tuple[dict[str, PartDat
     problems: list[Problem] = []
     for table in tables:
         if table.part in parts:
-            problems.append(Problem(
-                file, table.part, None, None, None, table.source, "duplicate_part",
-                f"{table.source!r} holds the part {table.part} again (already read from "
-                f"{parts[table.part].source!r}); expected each part once; it is ignored"))
+            problems.append(
+                Problem(
+                    file,
+                    table.part,
+                    None,
+                    None,
+                    None,
+                    table.source,
+                    "duplicate_part",
+                    f"{table.source!r} holds the part {table.part} again (already read from "
+                    f"{parts[table.part].source!r}); expected each part once; it is ignored",
+                )
+            )
             continue
         parts[table.part], found = _build_part(file, table)
         problems.extend(found)
@@ -357,9 +443,10 @@ def _grid_table(part: str, source: str, grid: Iterable[list[str | None]], first_
     header_row = None
     records: list[tuple[int, list[str | None]]] = []
     for number, cells in enumerate(grid, start=first_row):
+        if all(c is None for c in cells):
+            continue
         if headers is None:
-            if any(c is not None for c in cells):
-                headers, header_row = cells, number
+            headers, header_row = cells, number
             continue
         records.append((number, cells))
     return _Table(part, source, headers or [], header_row, records)
@@ -376,8 +463,11 @@ def _check_size(path: Path, size: int, limits: Limits) -> None:
     if size == 0:
         raise _fail(path, "empty_file", "the file is empty; expected a submission")
     if size > limits.max_file_bytes:
-        raise _fail(path, "file_too_large",
-                    f"the file is {size / 1e6:.1f} MB, over the limit of {limits.max_file_bytes / 1e6:.1f} MB")
+        raise _fail(
+            path,
+            "file_too_large",
+            f"the file is {size / 1e6:.1f} MB, over the limit of {limits.max_file_bytes / 1e6:.1f} MB",
+        )
 
 
 def _read_bytes(path: Path, limits: Limits) -> bytes:
@@ -386,7 +476,9 @@ def _read_bytes(path: Path, limits: Limits) -> bytes:
         _check_size(path, size, limits)
         return path.read_bytes()
     except OSError as exc:
-        raise _fail(path, "unreadable_file", f"cannot read the file: {exc.strerror or exc}") from None
+        raise _fail(
+            path, "unreadable_file", f"cannot read the file: {exc.strerror or exc}"
+        ) from None
 
 
 def file_sha256(path: Path) -> str:
@@ -418,24 +510,35 @@ def _csv_files(folder: Path) -> list[Path]:
 
 def _check_zip(path: Path, data: bytes, limits: Limits) -> None:
     if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
-        raise _fail(path, "not_a_workbook",
-                    "this is an old .xls or a password-protected workbook, not an .xlsx; "
-                    "save it as an Excel workbook (.xlsx) without a password")
+        raise _fail(
+            path,
+            "not_a_workbook",
+            "this is an old .xls or a password-protected workbook, not an .xlsx; "
+            "save it as an Excel workbook (.xlsx) without a password",
+        )
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             infos = archive.infolist()
     except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, OSError):
-        raise _fail(path, "not_a_workbook",
-                    "not an Excel workbook (.xlsx is a zip archive, and this file is not one)") from None
+        raise _fail(
+            path,
+            "not_a_workbook",
+            "not an Excel workbook (.xlsx is a zip archive, and this file is not one)",
+        ) from None
     # Declared sizes only: inflating to measure would be the very attack this guards against.
     inflated = sum(info.file_size for info in infos)
     if inflated > limits.max_inflated_bytes:
-        raise _fail(path, "zip_bomb",
-                    f"the workbook would inflate to {inflated / 1e6:.0f} MB, over the limit of "
-                    f"{limits.max_inflated_bytes / 1e6:.0f} MB")
+        raise _fail(
+            path,
+            "zip_bomb",
+            f"the workbook would inflate to {inflated / 1e6:.0f} MB, over the limit of "
+            f"{limits.max_inflated_bytes / 1e6:.0f} MB",
+        )
     names = {info.filename for info in infos}
     if "xl/workbook.xml" not in names and "xl/workbook.bin" not in names:
-        raise _fail(path, "not_a_workbook", "a zip archive but not an Excel workbook (no xl/workbook.xml)")
+        raise _fail(
+            path, "not_a_workbook", "a zip archive but not an Excel workbook (no xl/workbook.xml)"
+        )
 
 
 def _calamine_failure(exc: BaseException) -> bool:
@@ -458,14 +561,18 @@ def _read_xlsx(path: Path, data: bytes, limits: Limits) -> tuple[list[_Table], l
                 ignored.append(meta.name)
                 continue
             sheet = workbook.get_sheet_by_name(meta.name)
-            # skip_empty_area=False keeps row 1 as index 0 so row numbers are those Excel shows.
-            grid = ([_cell_text(v) for v in row] for row in sheet.to_python(skip_empty_area=False))
+            # iter_rows starts at row 1 (leading blank rows included), so numbers are those Excel
+            # shows; it yields row by row, so blank rows cost nothing to keep.
+            grid = ([_cell_text(v) for v in row] for row in sheet.iter_rows())
             tables.append(_grid_table(part, meta.name, grid, first_row=1))
     except BaseException as exc:  # noqa: BLE001 - see _calamine_failure
         if not _calamine_failure(exc):
             raise
-        raise _fail(path, "not_a_workbook",
-                    f"the workbook cannot be read ({type(exc).__name__}: {_short(exc)})") from None
+        raise _fail(
+            path,
+            "not_a_workbook",
+            f"the workbook cannot be read ({type(exc).__name__}: {_short(exc)})",
+        ) from None
     return tables, ignored
 
 
@@ -503,18 +610,25 @@ def _parse_json(path: Path, data: bytes) -> Any:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise _fail(path, "bad_json", f"not UTF-8 text (byte {exc.start}); JSON must be UTF-8") from None
+        raise _fail(
+            path, "bad_json", f"not UTF-8 text (byte {exc.start}); JSON must be UTF-8"
+        ) from None
     try:
         # Numbers stay the literal text submitted: '1234.50' must not become 1234.5.
-        return json.loads(text, parse_float=str, parse_int=str, parse_constant=str,
-                          object_pairs_hook=_json_pairs)
+        return json.loads(
+            text, parse_float=str, parse_int=str, parse_constant=str, object_pairs_hook=_json_pairs
+        )
     except RecursionError:
-        raise _fail(path, "bad_json", "the JSON is nested too deeply; expected an object of parts, "
-                                      "each a list of rows") from None
+        raise _fail(
+            path,
+            "bad_json",
+            "the JSON is nested too deeply; expected an object of parts, each a list of rows",
+        ) from None
     except json.JSONDecodeError as exc:
         what = "truncated" if exc.pos >= len(text.rstrip()) else "not valid JSON"
-        raise _fail(path, "bad_json",
-                    f"{what}: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+        raise _fail(
+            path, "bad_json", f"{what}: {exc.msg} at line {exc.lineno} column {exc.colno}"
+        ) from None
     except ValueError as exc:  # e.g. an integer literal too long to convert
         raise _fail(path, "bad_json", f"not valid JSON: {_short(exc)}") from None
 
@@ -525,8 +639,18 @@ def _json_table(path: Path, part: str, key: str, value: Any) -> _Table:
     if part == "base" and isinstance(value, dict):
         value = [value]
     if not isinstance(value, list):
-        problems.append(Problem(file, part, None, None, None, None, "bad_part_shape",
-                                f"{key!r} is a {_json_kind(value)}; expected a list of objects, one per row"))
+        problems.append(
+            Problem(
+                file,
+                part,
+                None,
+                None,
+                None,
+                None,
+                "bad_part_shape",
+                f"{key!r} is a {_json_kind(value)}; expected a list of objects, one per row",
+            )
+        )
         value = []
     columns: list[str] = []
     seen: dict[str, int] = {}
@@ -534,15 +658,35 @@ def _json_table(path: Path, part: str, key: str, value: Any) -> _Table:
     objects: list[tuple[int, dict]] = []
     for index, item in enumerate(value, start=1):
         if not isinstance(item, dict):
-            problems.append(Problem(file, part, index, None, None, None, "bad_part_shape",
-                                    f"row {index} is a {_json_kind(item)}; expected an object of field: value"))
+            problems.append(
+                Problem(
+                    file,
+                    part,
+                    index,
+                    None,
+                    None,
+                    None,
+                    "bad_part_shape",
+                    f"row {index} is a {_json_kind(item)}; expected an object of field: value",
+                )
+            )
             continue
         objects.append((index, item))
         for raw_key in item:
             if _DUPLICATE in raw_key:
                 name = raw_key.split(_DUPLICATE)[0]
-                problems.append(Problem(file, part, index, None, None, name, "duplicate_header",
-                                        f"key {name!r} occurs twice in one object; expected each field once"))
+                problems.append(
+                    Problem(
+                        file,
+                        part,
+                        index,
+                        None,
+                        None,
+                        name,
+                        "duplicate_header",
+                        f"key {name!r} occurs twice in one object; expected each field once",
+                    )
+                )
                 continue
             if raw_key not in seen:
                 seen[raw_key] = len(columns)
@@ -556,8 +700,18 @@ def _json_table(path: Path, part: str, key: str, value: Any) -> _Table:
             if not scalar:
                 key, _, _ = resolve_header(part, raw_key)
                 label = {f.key: f.label_zh for f in fields_of(part)}.get(key) if key else None
-                problems.append(Problem(file, part, index, key or raw_key, label, text, "not_a_scalar",
-                                        f"the value is a {_json_kind(raw_value)}; expected text or a number"))
+                problems.append(
+                    Problem(
+                        file,
+                        part,
+                        index,
+                        key or raw_key,
+                        label,
+                        text,
+                        "not_a_scalar",
+                        f"the value is a {_json_kind(raw_value)}; expected text or a number",
+                    )
+                )
             cells[seen[raw_key]] = text
         records.append((index, cells))
     return _Table(part, key, list(columns), None, records, problems)
@@ -576,8 +730,12 @@ def _json_kind(value: Any) -> str:
 def _read_json(path: Path, data: bytes) -> tuple[list[_Table], list[str]]:
     document = _parse_json(path, data)
     if not isinstance(document, dict):
-        raise _fail(path, "no_parts", f"the JSON is a {_json_kind(document)}; expected an object with "
-                                      "the keys base, companies, talent and funding")
+        raise _fail(
+            path,
+            "no_parts",
+            f"the JSON is a {_json_kind(document)}; expected an object with "
+            "the keys base, companies, talent and funding",
+        )
     tables, ignored = [], []
     for key, value in document.items():
         name = key.split(_DUPLICATE)[0]
@@ -605,8 +763,12 @@ def decode_text(path: Path, data: bytes, member: str | None = None) -> str:
         if "\0" in text:
             break  # UTF-16 or binary: decodes, but is not the text a CSV holds
         return text
-    raise _fail(path, "bad_encoding", (f"{member}: " if member else "") +
-                "not a text CSV in UTF-8 or GB18030/GBK; save it from Excel as 'CSV UTF-8' or 'CSV'")
+    raise _fail(
+        path,
+        "bad_encoding",
+        (f"{member}: " if member else "")
+        + "not a text CSV in UTF-8 or GB18030/GBK; save it from Excel as 'CSV UTF-8' or 'CSV'",
+    )
 
 
 def _csv_grid(path: Path, text: str, member: str | None) -> Iterable[tuple[int, list[str | None]]]:
@@ -644,10 +806,16 @@ def _read_csv_folder(path: Path, limits: Limits) -> tuple[list[_Table], list[str
         members = sorted(_csv_files(path), key=lambda p: p.name)
         size = sum(p.stat().st_size for p in members)
     except OSError as exc:
-        raise _fail(path, "unreadable_file", f"cannot read the folder: {exc.strerror or exc}") from None
+        raise _fail(
+            path, "unreadable_file", f"cannot read the folder: {exc.strerror or exc}"
+        ) from None
     if size > limits.max_file_bytes:
-        raise _fail(path, "file_too_large", f"the CSV files add up to {size / 1e6:.1f} MB, over the "
-                                            f"limit of {limits.max_file_bytes / 1e6:.1f} MB")
+        raise _fail(
+            path,
+            "file_too_large",
+            f"the CSV files add up to {size / 1e6:.1f} MB, over the "
+            f"limit of {limits.max_file_bytes / 1e6:.1f} MB",
+        )
     tables, ignored = [], []
     for member in members:
         part = part_for_name(member.stem)
@@ -657,7 +825,9 @@ def _read_csv_folder(path: Path, limits: Limits) -> tuple[list[_Table], list[str
         try:
             data = member.read_bytes()
         except OSError as exc:
-            raise _fail(path, "unreadable_file", f"{member.name}: cannot read: {exc.strerror or exc}") from None
+            raise _fail(
+                path, "unreadable_file", f"{member.name}: cannot read: {exc.strerror or exc}"
+            ) from None
         tables.append(_csv_table(path, part, data, member))
     return tables, ignored
 
@@ -693,21 +863,32 @@ def read_submission(path: Path, *, limits: Limits | None = None) -> Submission:
         raise _fail(path, "unreadable_file", "no such file or folder")
     form = form_of(path)
     if form is None:
-        hint = (" (a CSV submission is a folder of CSV files, one per part)"
-                if path.suffix.lower() == ".csv" else "")
-        raise _fail(path, "unsupported_form",
-                    f"expected an .xlsx workbook, a .json file or a folder of CSV files{hint}")
+        hint = (
+            " (a CSV submission is a folder of CSV files, one per part)"
+            if path.suffix.lower() == ".csv"
+            else ""
+        )
+        raise _fail(
+            path,
+            "unsupported_form",
+            f"expected an .xlsx workbook, a .json file or a folder of CSV files{hint}",
+        )
     if form == "csv":
         tables, ignored = _read_csv_folder(path, limits)
     else:
         data = _read_bytes(path, limits)
-        tables, ignored = _read_xlsx(path, data, limits) if form == "xlsx" else _read_json(path, data)
+        tables, ignored = (
+            _read_xlsx(path, data, limits) if form == "xlsx" else _read_json(path, data)
+        )
     if not tables:
         where = {"xlsx": "sheets", "json": "keys", "csv": "CSV files"}[form]
         found = ", ".join(repr(n) for n in ignored[:8]) or "none"
-        raise _fail(path, "no_parts",
-                    f"no part of a submission found; expected {where} named base, companies, talent, "
-                    f"funding (or 基地信息, 企业名录, 人才名录, 融资与资助); found {found}")
+        raise _fail(
+            path,
+            "no_parts",
+            f"no part of a submission found; expected {where} named base, companies, talent, "
+            f"funding (or 基地信息, 企业名录, 人才名录, 融资与资助); found {found}",
+        )
     parts, problems = _tables_to_parts(str(path), tables)
     named_code, named_year = _named(path)
     base_code, reporting_year = named_code, named_year
@@ -725,19 +906,30 @@ def read_submission(path: Path, *, limits: Limits | None = None) -> Submission:
             except BadValue:
                 pass
     return Submission(
-        path=path, form=form, base_code=base_code, reporting_year=reporting_year,
-        sha256=file_sha256(path), parts=parts, problems=problems,
-        named_base_code=named_code, named_reporting_year=named_year, ignored=ignored,
+        path=path,
+        form=form,
+        base_code=base_code,
+        reporting_year=reporting_year,
+        sha256=file_sha256(path),
+        parts=parts,
+        problems=problems,
+        named_base_code=named_code,
+        named_reporting_year=named_year,
+        ignored=ignored,
     )
 
 
 def is_expert_scores(path: Path) -> bool:
     """Whether a path is the committee's expert score file (``expert_scores.csv``)."""
     path = Path(path)
-    return path.suffix.lower() == ".csv" and _name_key(path.stem) in {_name_key(n) for n in EXPERT_SCORES_NAMES}
+    return path.suffix.lower() == ".csv" and _name_key(path.stem) in {
+        _name_key(n) for n in EXPERT_SCORES_NAMES
+    }
 
 
-def read_expert_scores_table(path: Path, *, limits: Limits | None = None) -> tuple[PartData, list[Problem]]:
+def read_expert_scores_table(
+    path: Path, *, limits: Limits | None = None
+) -> tuple[PartData, list[Problem]]:
     """The expert score CSV as read, with the layout problems found; no value checks."""
     path = Path(path)
     limits = limits or Limits.from_env()
@@ -747,7 +939,9 @@ def read_expert_scores_table(path: Path, *, limits: Limits | None = None) -> tup
     return _build_part(str(path), table)
 
 
-def read_expert_scores(path: Path, *, limits: Limits | None = None) -> tuple[PartData, list[Problem]]:
+def read_expert_scores(
+    path: Path, *, limits: Limits | None = None
+) -> tuple[PartData, list[Problem]]:
     """``expert_scores.csv`` (base_code, expert_id, score) and every problem with it, values checked."""
     from parkwh.submission.validate import sort_problems, validate_expert_scores
 

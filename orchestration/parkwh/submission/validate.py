@@ -1,4 +1,4 @@
-"""Every rule a submission must meet; ``parkwh validate`` and ingestion both call ``validate_submission``.
+"""Every rule a submission must meet; ``parkwh validate`` and ingestion both call it.
 
 Values arrive as text (see ``reader``); the rules parse them with ``values`` and report each
 finding as a ``Problem`` naming part, row, column and what was expected. A value that does
@@ -64,8 +64,16 @@ class _Checker:
 
     # -- reporting -------------------------------------------------------------
 
-    def add(self, part: str | None, row: int | None, key: str | None, value: str | None, rule: str,
-            message: str, severity: str = ERROR) -> None:
+    def add(
+        self,
+        part: str | None,
+        row: int | None,
+        key: str | None,
+        value: str | None,
+        rule: str,
+        message: str,
+        severity: str = ERROR,
+    ) -> None:
         label = None
         if part and key:
             field = _field(part, key)
@@ -73,7 +81,9 @@ class _Checker:
                 label = field.label_zh
                 if field.personal:
                     value = values.mask(value)
-        self.problems.append(Problem(self.file, part, row, key, label, value, rule, message, severity))
+        self.problems.append(
+            Problem(self.file, part, row, key, label, value, rule, message, severity)
+        )
 
     # -- single values ---------------------------------------------------------
 
@@ -98,8 +108,14 @@ class _Checker:
         part, row, key = data.part, cell.number, field.key
         if text is None:
             if field.required:
-                self.add(part, row, key, None, "required_value_missing",
-                         f"a value is required ({field.label_en.lower()})")
+                self.add(
+                    part,
+                    row,
+                    key,
+                    None,
+                    "required_value_missing",
+                    f"a value is required ({field.label_en.lower()})",
+                )
             return None
         try:
             value = self._parse(field, text, cell)
@@ -151,12 +167,18 @@ class _Checker:
             if not EARLIEST_DATE <= value <= last:
                 return "date_out_of_range", (
                     f"expected a date from {EARLIEST_DATE.isoformat()} to the end of the reporting year "
-                    f"({last.isoformat()})")
-            if field.part == "funding" and field.key == "funding_date" and self.reporting_year \
-                    and value.year != self.reporting_year:
+                    f"({last.isoformat()})"
+                )
+            if (
+                field.part == "funding"
+                and field.key == "funding_date"
+                and self.reporting_year
+                and value.year != self.reporting_year
+            ):
                 return "funding_date_outside_year", (
                     f"expected a date within the reporting year {self.reporting_year}: funding counts "
-                    "in the year it was received")
+                    "in the year it was received"
+                )
         if kind == "year":
             if field.key == "reporting_year":
                 low, high = FIRST_REPORTING_YEAR, self.today.year
@@ -214,8 +236,12 @@ def sort_problems(problems: list[Problem]) -> list[Problem]:
 
     def key(p: Problem) -> tuple:
         columns = {f.key: i for i, f in enumerate(fields_of(p.part))} if p.part in order else {}
-        return (p.part is not None, order.get(p.part or "", -1), p.row or 0,
-                columns.get(p.column or "", -1))
+        return (
+            p.part is not None,
+            order.get(p.part or "", -1),
+            p.row or 0,
+            columns.get(p.column or "", -1),
+        )
 
     return sorted(problems, key=key)
 
@@ -226,9 +252,15 @@ def _check_parts(checker: _Checker, sub: Submission) -> None:
     for part in spec.PARTS:
         if part not in sub.parts:
             example = f"{part}.csv" if sub.form == "csv" else part
-            checker.add(part, None, None, None, "missing_part",
-                        f"the part is missing: expected a {where} named {example!r} or "
-                        f"{PART_NAMES_ZH[part]!r}{found}")
+            checker.add(
+                part,
+                None,
+                None,
+                None,
+                "missing_part",
+                f"the part is missing: expected a {where} named {example!r} or "
+                f"{PART_NAMES_ZH[part]!r}{found}",
+            )
 
 
 def _check_columns(checker: _Checker, data: PartData) -> None:
@@ -239,23 +271,42 @@ def _check_columns(checker: _Checker, data: PartData) -> None:
         fields = fields_of(data.part)
     for field in fields:
         if field.required and field.key not in data.headers:
-            checker.add(data.part, data.header_row, field.key, None, "missing_column",
-                        f"the required column is missing: expected a header "
-                        f"'{field.label_zh}' or '{field.key}'")
+            checker.add(
+                data.part,
+                data.header_row,
+                field.key,
+                None,
+                "missing_column",
+                f"the required column is missing: expected a header "
+                f"'{field.label_zh}' or '{field.key}'",
+            )
     if not data.rows and data.part in ("companies", "talent", EXPERT_SCORES):
         checker.add(data.part, None, None, None, "empty_part", "the part has no rows", WARNING)
 
 
-def _check_duplicates(checker: _Checker, part: str, cells: list[_Cell], key_of: Callable[[_Cell], Any],
-                      column: str, rule: str, what: str) -> None:
+def _check_duplicates(
+    checker: _Checker,
+    part: str,
+    cells: list[_Cell],
+    key_of: Callable[[_Cell], Any],
+    column: str,
+    rule: str,
+    what: str,
+) -> None:
     first_row: dict[Any, int] = {}
     for cell in cells:
         key = key_of(cell)
         if key is None:
             continue
         if key in first_row:
-            checker.add(part, cell.number, column, cell.raw.get(column), rule,
-                        f"{what} already given on row {first_row[key]}; expected each once")
+            checker.add(
+                part,
+                cell.number,
+                column,
+                cell.raw.get(column),
+                rule,
+                f"{what} already given on row {first_row[key]}; expected each once",
+            )
         else:
             first_row[key] = cell.number
 
@@ -269,78 +320,164 @@ def _check_order(checker: _Checker, part: str, cell: _Cell, earlier: str, later:
         a = a.year
     if b < a:
         first = _field(part, earlier)
-        checker.add(part, cell.number, later, cell.raw.get(later), "date_order",
-                    f"expected no earlier than {first.label_zh} ({earlier}) = {cell.raw.get(earlier)!r}")
+        checker.add(
+            part,
+            cell.number,
+            later,
+            cell.raw.get(later),
+            "date_order",
+            f"expected no earlier than {first.label_zh} ({earlier}) = {cell.raw.get(earlier)!r}",
+        )
 
 
 def _check_base(checker: _Checker, sub: Submission, data: PartData, cells: list[_Cell]) -> None:
     if len(cells) != 1:
         row = cells[1].number if len(cells) > 1 else None
-        checker.add("base", row, None, None, "base_row_count",
-                    f"the base part has {len(cells)} rows; expected exactly one row describing the base")
+        checker.add(
+            "base",
+            row,
+            None,
+            None,
+            "base_row_count",
+            f"the base part has {len(cells)} rows; expected exactly one row describing the base",
+        )
     if not cells:
         return
     base = cells[0]
     code = base.get("base_code")
     if code and sub.named_base_code and code != sub.named_base_code:
-        checker.add("base", base.number, "base_code", base.raw.get("base_code"), "base_code_mismatch",
-                    f"expected {sub.named_base_code}, the base code the file is named after")
+        checker.add(
+            "base",
+            base.number,
+            "base_code",
+            base.raw.get("base_code"),
+            "base_code_mismatch",
+            f"expected {sub.named_base_code}, the base code the file is named after",
+        )
     year = base.get("reporting_year")
     if year and sub.named_reporting_year and year != sub.named_reporting_year:
-        checker.add("base", base.number, "reporting_year", base.raw.get("reporting_year"),
-                    "reporting_year_mismatch",
-                    f"expected {sub.named_reporting_year}, the year of the inbox folder the file is in")
+        checker.add(
+            "base",
+            base.number,
+            "reporting_year",
+            base.raw.get("reporting_year"),
+            "reporting_year_mismatch",
+            f"expected {sub.named_reporting_year}, the year of the inbox folder the file is in",
+        )
     province = base.get("province")
     code = code or sub.base_code
     if province and code and province != code[:2]:
-        checker.add("base", base.number, "province", base.raw.get("province"), "province_mismatch",
-                    f"the base code {code} names the province {code[:2]}; expected the same province",
-                    WARNING)
-    for part_key, total_key in (("reported_enterprises_in_park", "reported_incubated_cum"),
-                                ("reported_returnees_in_park", "reported_returnees_cum")):
-        _check_subset(checker, "base", base, part_key, total_key, base.get(part_key), base.get(total_key))
+        checker.add(
+            "base",
+            base.number,
+            "province",
+            base.raw.get("province"),
+            "province_mismatch",
+            f"the base code {code} names the province {code[:2]}; expected the same province",
+            WARNING,
+        )
+    for part_key, total_key in (
+        ("reported_enterprises_in_park", "reported_incubated_cum"),
+        ("reported_returnees_in_park", "reported_returnees_cum"),
+    ):
+        _check_subset(
+            checker, "base", base, part_key, total_key, base.get(part_key), base.get(total_key)
+        )
     _check_order(checker, "base", base, "established_date", "designated_year")
 
 
-def _check_subset(checker: _Checker, part: str, cell: _Cell, part_key: str, total_key: str,
-                  part_value: Any, total_value: Any) -> None:
+def _check_subset(
+    checker: _Checker,
+    part: str,
+    cell: _Cell,
+    part_key: str,
+    total_key: str,
+    part_value: Any,
+    total_value: Any,
+) -> None:
     if part_value is None or total_value is None or part_value <= total_value:
         return
     total = _field(part, total_key)
-    checker.add(part, cell.number, part_key, cell.raw.get(part_key), "subset_exceeds_total",
-                f"expected no more than {total.label_zh} ({total_key}) = {cell.raw.get(total_key)!r}")
+    checker.add(
+        part,
+        cell.number,
+        part_key,
+        cell.raw.get(part_key),
+        "subset_exceeds_total",
+        f"expected no more than {total.label_zh} ({total_key}) = {cell.raw.get(total_key)!r}",
+    )
 
 
 def _check_companies(checker: _Checker, data: PartData, cells: list[_Cell]) -> "_CompanyCodes":
-    _check_duplicates(checker, "companies", cells, lambda c: c.get("credit_code"), "credit_code",
-                      "duplicate_company", "this company (credit code) is")
+    _check_duplicates(
+        checker,
+        "companies",
+        cells,
+        lambda c: c.get("credit_code"),
+        "credit_code",
+        "duplicate_company",
+        "this company (credit code) is",
+    )
     for cell in cells:
-        _check_subset(checker, "companies", cell, "tax_paid", "revenue",
-                      _yuan(cell.get("tax_paid"), data.units.get("tax_paid")),
-                      _yuan(cell.get("revenue"), data.units.get("revenue")))
+        _check_subset(
+            checker,
+            "companies",
+            cell,
+            "tax_paid",
+            "revenue",
+            _yuan(cell.get("tax_paid"), data.units.get("tax_paid")),
+            _yuan(cell.get("revenue"), data.units.get("revenue")),
+        )
         if cell.get("listing_board") and cell.raw.get("listing_date") is None:
-            checker.add("companies", cell.number, "listing_date", None, "listing_date_missing",
-                        f"the company is listed ({cell.raw.get('listing_board')}); expected its listing date")
+            checker.add(
+                "companies",
+                cell.number,
+                "listing_date",
+                None,
+                "listing_date_missing",
+                f"the company is listed ({cell.raw.get('listing_board')}); expected its listing date",
+            )
         if cell.raw.get("listing_date") and cell.raw.get("listing_board") is None:
-            checker.add("companies", cell.number, "listing_board", None, "listing_board_missing",
-                        "a listing date is given; expected the board the company is listed on")
+            checker.add(
+                "companies",
+                cell.number,
+                "listing_board",
+                None,
+                "listing_board_missing",
+                "a listing date is given; expected the board the company is listed on",
+            )
         status = cell.get("status")
         left_raw = cell.raw.get("left_date")
         if status == "in_park" and left_raw is not None:
-            checker.add("companies", cell.number, "status", cell.raw.get("status"), "status_left_date",
-                        f"the company is in the base but has a left date ({left_raw}); expected "
-                        "either no left date or another status (graduated, moved_out, deregistered)")
+            checker.add(
+                "companies",
+                cell.number,
+                "status",
+                cell.raw.get("status"),
+                "status_left_date",
+                f"the company is in the base but has a left date ({left_raw}); expected "
+                "either no left date or another status (graduated, moved_out, deregistered)",
+            )
         elif status and status != "in_park" and left_raw is None:
-            checker.add("companies", cell.number, "left_date", None, "status_left_date",
-                        f"status {cell.raw.get('status')!r} means the company left; expected its left date")
+            checker.add(
+                "companies",
+                cell.number,
+                "left_date",
+                None,
+                "status_left_date",
+                f"status {cell.raw.get('status')!r} means the company left; expected its left date",
+            )
         _check_order(checker, "companies", cell, "entered_date", "left_date")
         _check_order(checker, "companies", cell, "founded_date", "listing_date")
         _check_order(checker, "companies", cell, "founded_date", "high_tech_year")
         _check_order(checker, "companies", cell, "founded_date", "little_giant_year")
     return _CompanyCodes(
         valid={c.get("credit_code") for c in cells if c.get("credit_code")},
-        invalid=[values.normalize(c.raw["credit_code"]).upper() for c in cells
-                 if c.raw.get("credit_code") and c.parsed.get("credit_code") is _MISSING],
+        invalid=[
+            values.normalize(c.raw["credit_code"]).upper()
+            for c in cells
+            if c.raw.get("credit_code") and c.parsed.get("credit_code") is _MISSING
+        ],
     )
 
 
@@ -359,13 +496,24 @@ class _CompanyCodes:
         """
         if code in self.valid:
             return True
-        return any(len(bad) == len(code) and sum(a != b for a, b in zip(bad, code)) <= 2
-                   for bad in self.invalid)
+        return any(
+            len(bad) == len(code) and sum(a != b for a, b in zip(bad, code)) <= 2
+            for bad in self.invalid
+        )
 
 
-def _check_talent(checker: _Checker, cells: list[_Cell], company_codes: _CompanyCodes | None) -> None:
-    _check_duplicates(checker, "talent", cells, lambda c: c.get("id_number"), "id_number",
-                      "duplicate_person", "this person (ID number) is")
+def _check_talent(
+    checker: _Checker, cells: list[_Cell], company_codes: _CompanyCodes | None
+) -> None:
+    _check_duplicates(
+        checker,
+        "talent",
+        cells,
+        lambda c: c.get("id_number"),
+        "id_number",
+        "duplicate_person",
+        "this person (ID number) is",
+    )
     for cell in cells:
         _check_order(checker, "talent", cell, "entered_date", "left_date")
         _check_order(checker, "talent", cell, "birth_year", "return_year")
@@ -374,21 +522,41 @@ def _check_talent(checker: _Checker, cells: list[_Cell], company_codes: _Company
         if number and birth_year and cell.get("id_type") in ("resident_id", None):
             born = values.resident_id_birth_date(number) if len(number) == 18 else None
             if born and born.year != birth_year:
-                checker.add("talent", cell.number, "birth_year", cell.raw.get("birth_year"),
-                            "birth_year_mismatch",
-                            f"the ID number gives the birth year {born.year}; expected the same", WARNING)
+                checker.add(
+                    "talent",
+                    cell.number,
+                    "birth_year",
+                    cell.raw.get("birth_year"),
+                    "birth_year_mismatch",
+                    f"the ID number gives the birth year {born.year}; expected the same",
+                    WARNING,
+                )
         employer = cell.get("employer_credit_code")
         if employer and company_codes is not None and not company_codes.knows(employer):
-            checker.add("talent", cell.number, "employer_credit_code", cell.raw.get("employer_credit_code"),
-                        "unknown_employer", "expected the credit code of a company in the companies part")
+            checker.add(
+                "talent",
+                cell.number,
+                "employer_credit_code",
+                cell.raw.get("employer_credit_code"),
+                "unknown_employer",
+                "expected the credit code of a company in the companies part",
+            )
 
 
-def _check_funding(checker: _Checker, cells: list[_Cell], company_codes: _CompanyCodes | None) -> None:
+def _check_funding(
+    checker: _Checker, cells: list[_Cell], company_codes: _CompanyCodes | None
+) -> None:
     for cell in cells:
         code = cell.get("credit_code")
         if code and company_codes is not None and not company_codes.knows(code):
-            checker.add("funding", cell.number, "credit_code", cell.raw.get("credit_code"), "unknown_company",
-                        "expected the credit code of a company in the companies part")
+            checker.add(
+                "funding",
+                cell.number,
+                "credit_code",
+                cell.raw.get("credit_code"),
+                "unknown_company",
+                "expected the credit code of a company in the companies part",
+            )
 
 
 # ---------------------------------------------------------------------------- expert scores
@@ -402,22 +570,37 @@ def validate_expert_scores(file: str, data: PartData) -> list[Problem]:
     for cell in cells:
         score = cell.get("score")
         if score is not None and not 0 <= score <= 100:
-            checker.add(EXPERT_SCORES, cell.number, "score", cell.raw.get("score"), "score_out_of_range",
-                        "expected a score from 0 to 100")
+            checker.add(
+                EXPERT_SCORES,
+                cell.number,
+                "score",
+                cell.raw.get("score"),
+                "score_out_of_range",
+                "expected a score from 0 to 100",
+            )
 
     def pair(cell: _Cell) -> tuple[str, str] | None:
         base, expert = cell.get("base_code"), cell.get("expert_id")
         return (base, expert.casefold()) if base and expert else None
 
-    _check_duplicates(checker, EXPERT_SCORES, cells, pair, "expert_id", "duplicate_expert_score",
-                      "this expert's score of this base is")
+    _check_duplicates(
+        checker,
+        EXPERT_SCORES,
+        cells,
+        pair,
+        "expert_id",
+        "duplicate_expert_score",
+        "this expert's score of this base is",
+    )
     return sort_problems(checker.problems)
 
 
 # ---------------------------------------------------------------------------- one entry point
 
 
-def check_file(path: Path, *, limits: Limits | None = None) -> tuple[Submission | None, list[Problem]]:
+def check_file(
+    path: Path, *, limits: Limits | None = None
+) -> tuple[Submission | None, list[Problem]]:
     """Read and validate a submission or an expert score file; bad input gives problems, never raises.
 
     The submission is None for an expert score file, and for a file that is no submission at all

@@ -44,7 +44,12 @@ def match_key(text: str) -> str:
 
 # ---------------------------------------------------------------------------- numbers
 
-_SCALE_SUFFIXES = {"万亿": Decimal(10) ** 12, "亿": Decimal(10) ** 8, "万": Decimal(10) ** 4, "千": Decimal(1000)}
+_SCALE_SUFFIXES = {
+    "万亿": Decimal(10) ** 12,
+    "亿": Decimal(10) ** 8,
+    "万": Decimal(10) ** 4,
+    "千": Decimal(1000),
+}
 _PLAIN_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 _GROUPED_NUMBER = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d+)?")
 
@@ -110,7 +115,7 @@ def parse_date(text: str) -> dt.date:
         raise BadValue(expected)
     for pattern in _DATE_PATTERNS:
         m = pattern.match(s)
-        if m and _TIME_SUFFIX.fullmatch(s[m.end():]):
+        if m and _TIME_SUFFIX.fullmatch(s[m.end() :]):
             try:
                 return dt.date(int(m["y"]), int(m["m"]), int(m["d"]))
             except ValueError:
@@ -203,6 +208,7 @@ def parse_province(text: str) -> str:
 
 # ---------------------------------------------------------------------------- identifiers
 
+
 def parse_credit_code(text: str) -> str:
     """A unified social credit code (GB 32100-2015), upper-cased and without separators."""
     s = normalize(text)
@@ -242,7 +248,9 @@ def parse_passport(text: str) -> str:
     """A passport or other document number: 5 to 20 letters and digits."""
     s = re.sub(r"[\s\-]", "", normalize(text)).upper()
     if not re.fullmatch(r"[A-Z0-9]{5,20}", s):
-        raise BadValue("expected a document number of 5 to 20 letters and digits", rule="id_number_format")
+        raise BadValue(
+            "expected a document number of 5 to 20 letters and digits", rule="id_number_format"
+        )
     return s
 
 
@@ -271,7 +279,9 @@ def parse_phone(text: str) -> str:
     s = re.sub(r"[\s\-()]", "", normalize(text))
     s = re.sub(r"^(\+?86|0086)(?=1\d{10}$)", "", s)
     if not re.fullmatch(r"1[3-9]\d{9}", s):
-        raise BadValue("expected an 11-digit mobile number starting 13-19, e.g. 13812345678", rule="bad_phone")
+        raise BadValue(
+            "expected an 11-digit mobile number starting 13-19, e.g. 13812345678", rule="bad_phone"
+        )
     return s
 
 
@@ -296,4 +306,6 @@ def mask(text: str | None) -> str | None:
         return s[:1] + "*" * (len(s) - 1)
     if len(s) <= 6:
         return s[0] + "*" * (len(s) - 2) + s[-1]
-    return s[:4] + "*" * (len(s) - 8) + s[-4:] if len(s) > 8 else s[:2] + "*" * (len(s) - 4) + s[-2:]
+    return (
+        s[:4] + "*" * (len(s) - 8) + s[-4:] if len(s) > 8 else s[:2] + "*" * (len(s) - 4) + s[-2:]
+    )
