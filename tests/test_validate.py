@@ -1061,3 +1061,16 @@ def test_the_console_script_end_to_end(tmp_path):
         [str(script), "validate", str(good)], capture_output=True, text=True, timeout=120
     )
     assert run.returncode == 0, run.stdout + run.stderr
+
+
+def test_a_wrong_check_digit_in_the_roster_is_one_problem_but_another_code_is_unknown(tmp_path):
+    def mutate(data):
+        data["companies"][0]["credit_code"] = samples.wrong_check_digit(C1)
+        # C1 is still referenced by talent row 1 and funding row 1: one typo, one problem.
+        data["talent"][1]["employer_credit_code"] = samples.credit_code(4)  # a neighbouring serial
+
+    _, problems = check_file(variant(mutate)(tmp_path))
+    assert sorted((p.part, p.row, p.rule) for p in problems) == [
+        ("companies", 1, "credit_code_check_digit"),
+        ("talent", 2, "unknown_employer"),
+    ]

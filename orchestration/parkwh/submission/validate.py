@@ -489,17 +489,15 @@ class _CompanyCodes:
     invalid: list[str]
 
     def knows(self, code: str) -> bool:
-        """Whether a reference resolves, or may be the same company as a code already reported as mistyped.
+        """Whether a reference resolves, or names a company whose own code has a wrong check digit.
 
-        A company whose own code has a typo is one problem: the rows that reference it by its
-        right code are not reported again.
+        A wrong check digit in the company roster is one problem: the rows that reference the
+        company by its right code (the same first 17 characters) are not reported again. Any
+        other difference is another company, and reported.
         """
         if code in self.valid:
             return True
-        return any(
-            len(bad) == len(code) and sum(a != b for a, b in zip(bad, code)) <= 2
-            for bad in self.invalid
-        )
+        return any(len(bad) == 18 and bad[:17] == code[:17] for bad in self.invalid)
 
 
 def _check_talent(
