@@ -291,7 +291,7 @@ def test_excel_cells_become_text_as_a_person_sees_them(tmp_path):
         "revenue": "1200",
         "tax_paid": "0.3",
         "founded_date": "2015-03-02",
-        "entered_date": "2015-04-01 09:30:00",
+        "entered_date": "2015-04-01",
         "returnee_founded": "true",
         "employees": "12",
         "listing_ticker": "000001",

@@ -320,9 +320,8 @@ def _cell_text(value: Any) -> str | None:
     if isinstance(value, float):
         return _float_text(value)
     if isinstance(value, dt.datetime):
-        if value.time() == dt.time(0):
-            return value.date().isoformat()
-        return value.isoformat(sep=" ", timespec="seconds")
+        # Every date field is a day; a time of day typed along with it carries nothing.
+        return value.date().isoformat()
     if isinstance(value, (dt.date, dt.time)):
         return value.isoformat()
     return str(value).strip() or None
