@@ -1,0 +1,175 @@
+"""Running dbt for parkwh: its environment, the prepared manifest, and one-off builds.
+
+dbt runs in its own process. Everything it needs to find the warehouse in force comes from the
+environment built here (``dbt_env``): ``profiles.yml`` reads every value with ``env_var()``, so
+a test that sets ``PARKWH_WAREHOUSE_DIR`` builds its own DuckDB file and never the developer's.
+
+The manifest (``dbt_project/target/manifest.json``) is prepared once, by ``python -m
+parkwh.transform prepare`` at install time, and again only when a file of the dbt project or a
+seed has changed since: Dagster reads it at start-up, and parsing a dbt project takes seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import subprocess
+import sys
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from parkwh.config import dbt_project_dir, seeds_dir, warehouse
+
+PROFILE = "parkwh"
+DEFAULT_TARGET = "duckdb"
+_PROJECT_SUFFIXES = {".sql", ".yml", ".yaml", ".csv", ".md"}
+
+
+def venv_bin() -> Path:
+    """The folder of the running interpreter's scripts: the ``dbt`` that belongs to this install."""
+    return Path(sys.executable).parent
+
+
+def dbt_executable() -> str:
+    """The ``dbt`` of this install (dagster-dbt otherwise looks for one on PATH only)."""
+    candidate = venv_bin() / "dbt"
+    return str(candidate) if candidate.exists() else "dbt"
+
+
+def target_name() -> str:
+    """The profile target in force: ``PARKWH_TARGET`` (``duckdb`` unless set)."""
+    return os.environ.get("PARKWH_TARGET", DEFAULT_TARGET)
+
+
+def dbt_env(base: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment dbt runs in: this install's bin first on PATH, no usage statistics,
+    the profiles folder, and the DuckDB file of the warehouse in force."""
+    env = dict(os.environ if base is None else base)
+    env["PATH"] = os.pathsep.join([str(venv_bin()), env.get("PATH", "")])
+    env["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "false"
+    env["DO_NOT_TRACK"] = "1"
+    env["DBT_PROFILES_DIR"] = str(dbt_project_dir())
+    env["PARKWH_DUCKDB_PATH"] = str(warehouse().database)
+    env.setdefault("PARKWH_TARGET", DEFAULT_TARGET)
+    return env
+
+
+@contextlib.contextmanager
+def dbt_environment() -> Iterator[dict[str, str]]:
+    """Put ``dbt_env()`` into this process's environment while the block runs.
+
+    dagster-dbt starts dbt with a copy of ``os.environ`` and also opens the dbt adapter in this
+    process (for row counts and column metadata), so the variables must be set here, not only
+    handed to a subprocess. The previous values come back afterwards.
+    """
+    wanted = dbt_env()
+    saved = {key: os.environ.get(key) for key in wanted}
+    os.environ.update(wanted)
+    try:
+        yield wanted
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def writer_lock() -> contextlib.AbstractContextManager:
+    """The warehouse's single-writer lock (DuckDB allows one writing process per file)."""
+    from parkwh.db import writer_lock as lock
+
+    return lock()
+
+
+def manifest_path() -> Path:
+    return dbt_project_dir() / "target" / "manifest.json"
+
+
+def _project_files() -> Iterator[Path]:
+    project = dbt_project_dir()
+    for folder in (project, seeds_dir()):
+        for path in folder.rglob("*"):
+            if path.suffix in _PROJECT_SUFFIXES and not {"target", "logs"} & set(
+                path.relative_to(folder).parts
+            ):
+                yield path
+
+
+def manifest_is_current() -> bool:
+    """True when the manifest exists and no project file or seed is newer than it."""
+    manifest = manifest_path()
+    if not manifest.exists():
+        return False
+    built = manifest.stat().st_mtime
+    return all(path.stat().st_mtime <= built for path in _project_files())
+
+
+def prepare_manifest(force: bool = False) -> Path:
+    """Run ``dbt parse`` if the manifest is missing or older than the project; return its path."""
+    if force or not manifest_is_current():
+        project = dbt_project_dir()
+        env = dbt_env()
+        # The manifest Dagster reads lives in the project's own target folder, whatever a caller's
+        # DBT_TARGET_PATH says.
+        env["DBT_TARGET_PATH"] = str(project / "target")
+        env["DBT_LOG_PATH"] = str(project / "logs")
+        result = subprocess.run(
+            [dbt_executable(), "parse", "--quiet", "--project-dir", str(project),
+             "--profiles-dir", str(project)],
+            cwd=project, env=env, capture_output=True, text=True, check=False,
+        )
+        if result.returncode != 0:
+            raise RuntimeError(f"dbt parse failed:\n{result.stdout}\n{result.stderr}".strip())
+    return manifest_path()
+
+
+def run_dbt(
+    args: Sequence[str],
+    *,
+    target_path: Path | None = None,
+    log_path: Path | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """Run one dbt command on the warehouse in force, as the only writer; output is captured.
+
+    ``target_path`` and ``log_path`` keep concurrent runs (tests) from sharing dbt's artefacts.
+    """
+    project = dbt_project_dir()
+    env = dbt_env()
+    if target_path is not None:
+        env["DBT_TARGET_PATH"] = str(target_path)
+    if log_path is not None:
+        env["DBT_LOG_PATH"] = str(log_path)
+    warehouse().root.mkdir(parents=True, exist_ok=True)
+    with writer_lock():
+        return subprocess.run(
+            [dbt_executable(), *args, "--project-dir", str(project), "--profiles-dir", str(project)],
+            cwd=project, env=env, capture_output=True, text=True, check=False,
+        )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m parkwh.transform", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    prepare = commands.add_parser("prepare", help="parse the dbt project into its manifest (if stale)")
+    prepare.add_argument("--force", action="store_true", help="parse even if the manifest is current")
+    build = commands.add_parser("build", help="dbt build on the warehouse in force")
+    build.add_argument("dbt_args", nargs=argparse.REMAINDER, help="further dbt arguments")
+    options = parser.parse_args(argv)
+    if options.command == "prepare":
+        try:
+            path = prepare_manifest(force=options.force)
+        except RuntimeError as error:
+            print(error, file=sys.stderr)
+            return 1
+        print(f"dbt manifest: {path}")
+        return 0
+    result = run_dbt(["build", *options.dbt_args])
+    sys.stdout.write(result.stdout)
+    sys.stderr.write(result.stderr)
+    return result.returncode
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
