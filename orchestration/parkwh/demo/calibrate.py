@@ -210,12 +210,12 @@ def _other_targets(others: list[DemoBase], top: dict[str, Targets],
     def noisy() -> np.ndarray:
         return _noisy(rng, w, 0.2)
 
-    # Each count stays below the top 10's smallest, so the top 10 lead on it; two cannot: Changchun's
+    # Each count stays clearly below the top 10's smallest, so the top 10 lead on it; two cannot: Changchun's
     # enterprises in the base are the report's, and little giants are mostly outside the top 10.
     top_min = {k: min(getattr(t, k) for t in top.values()) for k in FIGURES}
 
     def below(figure: str, caps: np.ndarray | None = None) -> np.ndarray:
-        ceiling = np.full(len(others), top_min[figure] - 1, dtype=np.int64)
+        ceiling = np.full(len(others), min(top_min[figure] - 1, int(top_min[figure] * 0.9)), dtype=np.int64)
         return ceiling if caps is None else np.minimum(ceiling, caps)
 
     incubated = apportion(ALL_INCUBATED_CUM - top_sum["incubated_cum"], noisy(), 20, below("incubated_cum"))

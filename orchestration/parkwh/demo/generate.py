@@ -149,7 +149,7 @@ class Identifiers:
     def credit_code(self, region: str) -> str:
         # An odd multiplier coprime with 10**8 walks every 8-digit body once, in scrambled order.
         self.companies += 1
-        body = f"{(self.companies * 48_271 + 13_579_246) % 100_000_000:08d}"
+        body = f"{(self.companies * 73_939_133 + 13_579_246) % 100_000_000:08d}"
         stem = "91" + region + body + org_code_check(body)
         return stem + uscc.calc_check_digit(stem)
 
@@ -733,7 +733,7 @@ def generate_demo(out: Path, *, seed: int = DEFAULT_SEED, scale: int = 1, force:
         grade = "A" if base.template_code in TOP10 else str(grade_rng.choice(["A", "B", "C", ""], p=[0.3, 0.4, 0.2, 0.1]))
         grades[base.code] = "B" if base.code == ZHONGSHAN else (grade or None)
     non_returnee_rng = np.random.default_rng([seed, 4])
-    non_returnee = {b.code: int(non_returnee_rng.integers(1, 4)) if non_returnee_rng.random() < 0.2 else 0
+    non_returnee = {b.code: int(non_returnee_rng.integers(1, 3)) if non_returnee_rng.random() < 0.12 else 0
                     for b in bases}
 
     ids = Identifiers()
