@@ -5,7 +5,10 @@
 -- depends_on: {{ ref('dim_talent') }}
 -- depends_on: {{ ref('fct_talent_year') }}
 -- depends_on: {{ ref('base_year_reconciliation') }}
-{{ config(enabled=(target.type == 'duckdb')) }}
+{{ config(
+    enabled=(target.type == 'duckdb'),
+    meta={'dagster': {'ref': {'name': 'report_summary'}}},
+) }}
 
 select
     table_schema,

@@ -1,6 +1,9 @@
 -- A subset never exceeds its total: of the incubated enterprises, the high-tech, little giants,
 -- listed and those still in the base; of the returnees absorbed, those still in the base and
 -- those in a talent programme; and the top 10 never exceed all bases. Returns every breach.
+-- Dagster shows it as a check of report_summary, the table it guards.
+{{ config(meta={'dagster': {'ref': {'name': 'report_summary'}}}) }}
+
 with base_years as (
 
     select * from {{ ref('fct_base_year') }}

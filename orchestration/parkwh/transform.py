@@ -83,6 +83,25 @@ def writer_lock() -> contextlib.AbstractContextManager:
     return lock()
 
 
+def release_duckdb_connections() -> None:
+    """Close the DuckDB database dbt-duckdb keeps open in this process.
+
+    dagster-dbt fetches row counts and column metadata through a dbt adapter inside the Dagster
+    process, and dbt-duckdb caches that database handle for the life of the process. Left open,
+    it would lock the warehouse file against every writer in any other process (and against a
+    read-only connection in this one), so a dbt step releases it when it is done.
+    """
+    try:
+        from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+    except ImportError:  # another target's adapter: nothing cached here
+        return
+    with DuckDBConnectionManager._LOCK:
+        environment = DuckDBConnectionManager._ENV
+        if environment is not None:
+            environment.close()
+        DuckDBConnectionManager.close_all_connections()
+
+
 def manifest_path() -> Path:
     return dbt_project_dir() / "target" / "manifest.json"
 
