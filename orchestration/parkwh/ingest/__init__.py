@@ -1,0 +1,1 @@
+"""Ingestion: inbox → content-addressed archive → landing Parquet → ``raw`` views, with an audit trail."""
