@@ -19,6 +19,8 @@ import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+from filelock import FileLock
+
 from parkwh.config import dbt_project_dir, seeds_dir, warehouse
 
 PROFILE = "parkwh"
@@ -127,8 +129,14 @@ def manifest_is_current() -> bool:
 
 def prepare_manifest(force: bool = False) -> Path:
     """Run ``dbt parse`` if the manifest is missing or older than the project; return its path."""
-    if force or not manifest_is_current():
-        project = dbt_project_dir()
+    if not force and manifest_is_current():
+        return manifest_path()
+    project = dbt_project_dir()
+    (project / "target").mkdir(exist_ok=True)
+    # Two processes starting at once (a test run, dagster dev) must not parse into one folder.
+    with FileLock(str(project / "target" / ".prepare.lock"), timeout=600):
+        if not force and manifest_is_current():
+            return manifest_path()
         env = dbt_env()
         # The manifest Dagster reads lives in the project's own target folder, whatever a caller's
         # DBT_TARGET_PATH says.
