@@ -77,3 +77,14 @@ def test_materialize_builds_the_warehouse_with_row_counts_and_columns(warehouse_
         assert con.execute("select count(*) from published.report_summary").fetchone()[0] == 4
     finally:
         con.close()
+
+
+def test_the_manifest_is_prepared_once_not_at_every_import():
+    from parkwh import transform
+
+    path = transform.prepare_manifest()
+    assert path.exists() and transform.manifest_is_current()
+    stamp = path.stat().st_mtime_ns
+    # A current manifest is not parsed again (parsing takes seconds: Dagster loads it at start-up).
+    assert transform.prepare_manifest() == path
+    assert path.stat().st_mtime_ns == stamp
