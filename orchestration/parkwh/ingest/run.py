@@ -524,8 +524,9 @@ def _raise_failed(summaries: list[IngestSummary]) -> None:
 
 
 def _rows_in_force(con, reporting_year: int) -> dict[str, int]:
+    """Rows of the year's versions in force, per raw table (``submissions``: bases in force)."""
     counts = {}
-    for table in LANDED_TABLES:
+    for table in raw.TABLES:
         counts[table] = con.execute(
             f"SELECT count(*) FROM raw.{table} WHERE reporting_year = ? AND submission_id IN "
             "(SELECT submission_id FROM audit.submissions WHERE status = 'accepted')",
