@@ -336,9 +336,19 @@ def place_orbbec(roster: CompanyRoster) -> None:
     listed = [i for i in range(len(roster)) if roster.listing_board[i] and roster.returnee[i]]
     if not listed:
         raise ValueError("the Shenzhen park needs a listed company to stand for Orbbec")
-    # Keep it in the base if a listed company is: the report speaks of it as the park's.
+    # Prefer a high-tech company still in the base (the report speaks of it as the park's), and
+    # give it the size of a listed company: it is the park's largest.
     staying = [i for i in listed if roster.left[i] == 0]
-    i = (staying or listed)[0]
+    certified = [i for i in staying if roster.high_tech_year[i]]
+    i = (certified or staying or listed)[0]
+    roster.size[i] = roster.size.max() * 1.5
+    if not roster.high_tech_year[i]:
+        # Trade certifications with an unlisted high-tech company: the base's counts stay the same.
+        donors = [j for j in range(len(roster)) if roster.high_tech_year[j] and not roster.listing_board[j]]
+        if donors:
+            j = donors[0]
+            for years in (roster.high_tech_year, roster.little_giant_year):
+                years[i], years[j] = years[j], years[i]
     roster.name[i] = ORBBEC["company_name"]
     roster.industry[i] = ORBBEC["industry"]
     roster.founded[i] = _ord(ORBBEC["founded"])
