@@ -115,7 +115,7 @@ def _submissions_metadata(summary: IngestSummary) -> dict:
 )
 def ingest_submissions(context: dg.AssetExecutionContext):
     """Ingest ``inbox/<year>/`` for the partition's reporting year."""
-    summary = ingest_year(int(context.partition_key), run_id=context.run_id)
+    summary = ingest_year(int(context.partition_key), run_id=context.run.run_id)
     if summary.rejected or summary.skipped:
         context.log.warning(summary.text())
     else:
