@@ -252,13 +252,13 @@ def write_raw_fixture(database: Path) -> None:
         con.execute(
             "create table raw.expert_scores (submission_id varchar, base_code varchar,"
             " reporting_year integer, source_path varchar, source_sha256 varchar, source_row integer,"
-            " loaded_at timestamp, expert_id varchar, score varchar)"
+            " loaded_at timestamp, expert_id varchar, score varchar, received_at timestamp)"
         )
         for number, (sid, year, base, expert, score) in enumerate(EXPERT_ROWS, start=2):
             con.execute(
-                "insert into raw.expert_scores values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "insert into raw.expert_scores values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [sid, base, year, f"archive/{year}/expert_scores.csv", "e" * 64, number,
-                 dt.datetime(2024, 4, 1), expert, score],
+                 dt.datetime(2024, 4, 1), expert, score, dt.datetime(2024, 3, 20)],
             )
     finally:
         con.close()

@@ -1,16 +1,17 @@
 {#- Parsing of submitted text in SQL. Raw values are VARCHAR exactly as a base typed them; these
     macros read every spelling that submission validation accepts (parkwh.submission.values), so
     a value that passed validation always parses here. Staging is the only layer that calls them.
-    Only portable SQL (translate, replace, substr, split_part, make_date, cast) is used directly;
+    Only portable SQL (translate, replace, split_part, cast) is used directly;
     anything engine-specific sits behind adapter.dispatch in portability.sql. -#}
 
 {#- Full-width ASCII (ＡＢＣ１２３，．) and the ideographic space fold to plain ASCII, as Unicode NFKC
     does for them; the full-width apostrophe and backslash are left out because they would need
-    engine-specific escaping inside a string literal. -#}
+    engine-specific escaping inside a string literal. Plain ASCII text (most values) skips the
+    translation, which is costly per row. -#}
 {% macro fold_width(expr) -%}
-    translate({{ expr }},
+    case when {{ byte_length(expr) }} = length({{ expr }}) then {{ expr }} else translate({{ expr }},
         '！＂＃＄％＆（）＊＋，－．／０１２３４５６７８９：；＜＝＞？＠ＡＢＣＤＥＦＧＨＩＪＫＬＭＮＯＰＱＲＳＴＵＶＷＸＹＺ［］＾＿｀ａｂｃｄｅｆｇｈｉｊｋｌｍｎｏｐｑｒｓｔｕｖｗｘｙｚ｛｜｝～　￥',
-        '!"#$%&()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[]^_`abcdefghijklmnopqrstuvwxyz{|}~ ¥')
+        '!"#$%&()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[]^_`abcdefghijklmnopqrstuvwxyz{|}~ ¥') end
 {%- endmacro %}
 
 {#- The form two spellings of a label are compared in (as parkwh.submission.values.match_key):
@@ -32,16 +33,18 @@
         {{ fold_width(expr) }}, ' ', ''), ',', ''), '¥', ''), 'RMB', ''), 'CNY', ''), '元', '')
 {%- endmacro %}
 
-{#- A number as DECIMAL(38,6): 1234.5, 1,234.5, １２３, 1.2万, 3亿, ¥100. -#}
+{#- A number as DECIMAL(38,6): 1234.5, 1,234.5, １２３, 1.2万, 3亿, ¥100. Each macro here uses its
+    argument's folded text once: SQL engines evaluate a repeated expression again, and macros
+    that nest would multiply the repetitions. The scale suffix is read from the text as
+    submitted (万, 亿 and 千 have no full-width forms), where validation allows it only at the end. -#}
 {% macro parse_number(expr) -%}
-    {%- set s = number_text(expr) -%}
-    case
-        when nullif({{ s }}, '') is null then null
-        when {{ s }} like '%万亿' then cast(substr({{ s }}, 1, length({{ s }}) - 2) as decimal(38, 6)) * 1000000000000
-        when {{ s }} like '%亿' then cast(substr({{ s }}, 1, length({{ s }}) - 1) as decimal(38, 6)) * 100000000
-        when {{ s }} like '%万' then cast(substr({{ s }}, 1, length({{ s }}) - 1) as decimal(38, 6)) * 10000
-        when {{ s }} like '%千' then cast(substr({{ s }}, 1, length({{ s }}) - 1) as decimal(38, 6)) * 1000
-        else cast({{ s }} as decimal(38, 6))
+    cast(nullif(replace(replace(replace({{ number_text(expr) }}, '万', ''), '亿', ''), '千', ''), '') as decimal(38, 6))
+    * case
+        when {{ expr }} like '%万亿%' then 1000000000000
+        when {{ expr }} like '%亿%' then 100000000
+        when {{ expr }} like '%万%' then 10000
+        when {{ expr }} like '%千%' then 1000
+        else 1
     end
 {%- endmacro %}
 
@@ -56,22 +59,23 @@
 {%- endmacro %}
 
 {#- A calendar date: 2023-05-01, 2023/5/1, 2023.5.1, 2023年5月1日, 20230501; a time of day after
-    the date (Excel cells) is dropped. -#}
+    the date (Excel cells) is dropped. date_text brings every form to Y-M-D or YYYYMMDD. -#}
+{% macro date_text(expr) -%}
+    nullif(replace(replace(replace(replace(replace(replace(
+        split_part(split_part(trim({{ fold_width(expr) }}), ' ', 1), 'T', 1),
+        '年', '-'), '月', '-'), '日', ''), '号', ''), '/', '-'), '.', '-'), '')
+{%- endmacro %}
+
 {% macro parse_date(expr) -%}
-    {%- set day_part = "split_part(split_part(trim(" ~ fold_width(expr) ~ "), ' ', 1), 'T', 1)" -%}
-    {%- set s = "replace(replace(replace(replace(replace(replace(" ~ day_part
-        ~ ", '年', '-'), '月', '-'), '日', ''), '号', ''), '/', '-'), '.', '-')" -%}
-    case
-        when nullif({{ s }}, '') is null then null
-        when length({{ s }}) = 8 and {{ s }} not like '%-%' then make_date(
-            cast(substr({{ s }}, 1, 4) as integer),
-            cast(substr({{ s }}, 5, 2) as integer),
-            cast(substr({{ s }}, 7, 2) as integer))
-        else make_date(
-            cast(split_part({{ s }}, '-', 1) as integer),
-            cast(split_part({{ s }}, '-', 2) as integer),
-            cast(split_part({{ s }}, '-', 3) as integer))
-    end
+    {{ return(adapter.dispatch('parse_date', 'parkwh')(expr)) }}
+{%- endmacro %}
+
+{% macro default__parse_date(expr) -%}
+    coalesce(to_date({{ date_text(expr) }}, 'y-M-d'), to_date({{ date_text(expr) }}, 'yyyyMMdd'))
+{%- endmacro %}
+
+{% macro duckdb__parse_date(expr) -%}
+    cast(strptime({{ date_text(expr) }}, ['%Y-%m-%d', '%Y%m%d']) as date)
 {%- endmacro %}
 
 {#- Yes or no: 是/否, true/false, yes/no, 1/0, Y/N and the other words validation accepts. -#}

@@ -28,6 +28,19 @@
     isodow({{ date_expr }})
 {%- endmacro %}
 
+{#- The length of a text in bytes (UTF-8): equal to its length in characters for plain ASCII. -#}
+{% macro byte_length(expr) -%}
+    {{ return(adapter.dispatch('byte_length', 'parkwh')(expr)) }}
+{%- endmacro %}
+
+{% macro default__byte_length(expr) -%}
+    octet_length({{ expr }})
+{%- endmacro %}
+
+{% macro duckdb__byte_length(expr) -%}
+    strlen({{ expr }})
+{%- endmacro %}
+
 {#- 31 December of a reporting year: the cut-off of every year-end figure. -#}
 {% macro year_end(year_expr) -%}
     make_date({{ year_expr }}, 12, 31)

@@ -1,5 +1,5 @@
--- The committee's expert scores of the score file in force for each year (the one loaded last):
--- one row per expert and scored base.
+-- The committee's expert scores of the score file in force for each year (the one received
+-- last, ties to the later load, as for submissions): one row per expert and scored base.
 with source as (
 
     select * from {{ source('raw', 'expert_scores') }}
@@ -12,6 +12,7 @@ typed as (
         submission_id,
         cast(reporting_year as integer) as reporting_year,
         cast(source_row as integer) as source_row,
+        cast(received_at as timestamp) as received_at,
         cast(loaded_at as timestamp) as loaded_at,
         {{ normalise_base_code('base_code') }} as base_code,
         {{ clean_text('expert_id') }} as expert_id,
@@ -26,7 +27,7 @@ file_in_force as (
         *,
         first_value(submission_id) over (
             partition by reporting_year
-            order by loaded_at desc, submission_id desc
+            order by received_at desc, loaded_at desc, submission_id desc
         ) as submission_id_in_force
     from typed
 
