@@ -614,3 +614,28 @@ def test_an_empty_warehouse_has_empty_raw_views(warehouse_dir):
         assert scalar(f"SELECT count(*) FROM raw.{table}") == 0
         names = [r[0] for r in query_rows(f"DESCRIBE raw.{table}")]
         assert names == [name for name, _ in raw.columns(table)]
+
+
+def test_a_failure_that_is_no_fault_of_the_file_loads_the_others_then_says_so(
+    warehouse_dir, monkeypatch
+):
+    from parkwh.ingest import run
+
+    submit("SH001", "json")
+    submit("SH002", "json")
+    real_read = run._read
+
+    def read(entry):
+        if entry.base_code == "SH001":
+            raise OSError("disk read error")
+        return real_read(entry)
+
+    monkeypatch.setattr(run, "_read", read)
+    with pytest.raises(run.IngestError, match=r"inbox/2023/SH001.json: OSError: disk read error"):
+        ingest_year(YEAR)
+    assert [r[0] for r in query_rows("SELECT base_code FROM raw.submissions")] == ["SH002"]
+    assert scalar("SELECT count(*) FROM audit.submissions WHERE base_code = 'SH001'") == 0
+
+    monkeypatch.setattr(run, "_read", real_read)
+    summary = ingest_year(YEAR)
+    assert [f.status for f in summary.files] == ["accepted", "unchanged"]

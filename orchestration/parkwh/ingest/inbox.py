@@ -89,9 +89,14 @@ class InboxEntry:
         return relative_to_warehouse(self.path)
 
     def received_at(self) -> dt.datetime:
-        """When the entry arrived: its modification time (a folder's: that of its newest file), UTC."""
+        """When the entry arrived: its modification time (a folder's: its newest file's), naive UTC."""
         if self.path.is_dir():
-            times = [p.stat().st_mtime_ns for p in self.path.rglob("*") if p.is_file()]
+            if self.kind == "submission":
+                # The files the submission is read from; a note beside them is not the data.
+                members = [p for p in self.path.glob("*") if p.suffix.lower() == ".csv"]
+            else:
+                members = list(self.path.rglob("*"))
+            times = [p.stat().st_mtime_ns for p in members if p.is_file()]
             mtime_ns = max(times) if times else self.path.stat().st_mtime_ns
         else:
             mtime_ns = self.path.stat().st_mtime_ns

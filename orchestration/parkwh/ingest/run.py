@@ -449,6 +449,16 @@ def _ingest_entry(entry: InboxEntry, recorded: dict[str, str], run_id: str) -> F
     return outcome
 
 
+def _outcome_without_version(entry: InboxEntry, status: str) -> FileOutcome:
+    return FileOutcome(
+        source_path=entry.relative_path(),
+        kind=entry.kind,
+        reporting_year=entry.reporting_year,
+        base_code=entry.base_code,
+        status=status,
+    )
+
+
 def _relocated(problem: Problem, source_path: str) -> Problem:
     return Problem(
         source_path,
@@ -482,16 +492,14 @@ def _ingest(
         for entry in entries:
             try:
                 outcome = _ingest_entry(entry, recorded, run_id)
+            except FileNotFoundError:
+                # Moved or deleted while the run was at it: a person tidying the inbox, no failure.
+                outcome = _outcome_without_version(entry, "skipped")
+                outcome.note = "it left the inbox while it was ingested"
             except Exception as exc:  # one entry's failure must not stop the others
                 log.exception("ingesting %s failed", entry.path)
-                outcome = FileOutcome(
-                    source_path=entry.relative_path(),
-                    kind=entry.kind,
-                    reporting_year=entry.reporting_year,
-                    base_code=entry.base_code,
-                    form=entry.form,
-                    note=f"{type(exc).__name__}: {exc}",
-                )
+                outcome = _outcome_without_version(entry, "failed")
+                outcome.note = f"{type(exc).__name__}: {exc}"
             summary.files.append(outcome)
             log.info("%s: %s", outcome.source_path, outcome.status)
         with db.connect() as con:
