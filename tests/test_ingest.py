@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import json
 import os
 import shutil
 import signal
@@ -244,6 +245,20 @@ def test_talent_carries_a_keyed_pseudonym_and_problems_mask_personal_data(wareho
     full = bad["talent"][0]["id_number"]
     assert problem["value"] != full and "*" in problem["value"]
     assert problem["value"][:4] == full[:4]
+
+    # A finding of the reader (a list where an ID number belongs) is masked as well.
+    path = submit("SH003", "json")
+    document = json.loads(path.read_text(encoding="utf-8"))
+    hidden = document["talent"][0]["id_number"]
+    document["talent"][0]["id_number"] = [hidden]
+    path.write_text(json.dumps(document, ensure_ascii=False), encoding="utf-8")
+    ingest_year(YEAR)
+    values = [
+        r[0]
+        for r in query_rows("SELECT value FROM audit.submission_problems WHERE value IS NOT NULL")
+    ]
+    assert any("*" in v for v in values)
+    assert not any(hidden[4:-4] in v for v in values)
 
 
 # ---------------------------------------------------------------------------- rejections

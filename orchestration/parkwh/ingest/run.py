@@ -18,6 +18,7 @@ earlier ones are marked superseded. The whole run holds the warehouse's writer l
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import re
 import uuid
@@ -33,6 +34,7 @@ from parkwh.submission import spec
 from parkwh.submission.errors import ERROR, Problem, SubmissionError
 from parkwh.submission.reader import EXPERT_SCORES, PartData, file_sha256, read_expert_scores
 from parkwh.submission.validate import check_file, has_errors
+from parkwh.submission.values import mask
 
 log = logging.getLogger(__name__)
 
@@ -156,6 +158,9 @@ class IngestSummary:
             lines.append("Rows loaded: " + ", ".join(f"{t} {n}" for t, n in loaded.items()) + ".")
         for outcome in self.rejected:
             lines.append(f"Rejected {outcome.source_path}: {outcome.reason()}")
+        still = [f.source_path for f in self.unchanged if f.recorded_status == "rejected"]
+        if still:
+            lines.append("Still rejected, unchanged since: " + ", ".join(still))
         for outcome in self.skipped + self.failed:
             lines.append(f"{outcome.status.capitalize()} {outcome.source_path}: {outcome.note}")
         return "\n".join(lines)
@@ -460,17 +465,30 @@ def _outcome_without_version(entry: InboxEntry, status: str) -> FileOutcome:
 
 
 def _relocated(problem: Problem, source_path: str) -> Problem:
+    """The problem as the audit keeps it: named by its source path, personal data masked.
+
+    The validator masks the values it reports; the reader's own findings (a JSON list where an
+    ID number belongs) are masked here, since the audit lies outside the raw schema.
+    """
+    value = problem.value
+    if (problem.part, problem.column) in _personal_columns():
+        value = mask(value)  # idempotent: a masked value stays as it is
     return Problem(
         source_path,
         problem.part,
         problem.row,
         problem.column,
         problem.column_label,
-        problem.value,
+        value,
         problem.rule,
         problem.message,
         problem.severity,
     )
+
+
+@functools.cache
+def _personal_columns() -> frozenset[tuple[str, str]]:
+    return frozenset((f.part, f.key) for f in spec.personal_fields())
 
 
 # ---------------------------------------------------------------------------- runs
