@@ -452,3 +452,59 @@ def test_dbt_env_points_at_the_warehouse_in_force(warehouse_dir):
     assert env["DBT_SEND_ANONYMOUS_USAGE_STATS"] == "false"
     assert env["PATH"].split(os.pathsep)[0] == str(transform.venv_bin())
     assert Path(env["DBT_PROFILES_DIR"], "profiles.yml").exists()
+
+
+# ------------------------------------------------------------------ the demo against BRIEF §4
+
+
+@pytest.mark.slow
+def test_demo_2023_reproduces_the_report(warehouse_dir, tmp_path, monkeypatch):
+    """The whole demo (2019–2023) ingested and built reproduces every figure of the 2024 report."""
+    from parkwh.demo import generate_demo
+    from parkwh.ingest.run import ingest_all
+    from test_no_personal_data import personal_data_outside_raw
+
+    monkeypatch.setenv("PARKWH_PII_KEY", "demo test key")
+    generate_demo(config.warehouse().inbox)
+    ingest_all()
+    result = transform.run_dbt(["build"], target_path=tmp_path / "target", log_path=tmp_path / "logs")
+    assert result.returncode == 0, result.stdout[-6000:]
+
+    con = duckdb.connect(str(config.warehouse().database))
+    try:
+        designated = _rows(con, "select count(*) as bases, sum(case when submitted then 1 else 0 end) as submitted,"
+                                " count(distinct province_code) as provinces"
+                                " from marts.fct_base_year where reporting_year = 2023")[0]
+        assert designated == {"bases": 68, "submitted": 66, "provinces": 21}
+
+        everything = _rows(con, "select * from published.report_summary where reporting_year = 2023 and scope = 'all'")[0]
+        assert everything["bases"] == 66
+        assert everything["enterprises_in_park"] == 4900
+        assert 16_200 <= everything["returnees_in_park"] < 16_300  # 1.62万余
+        assert 20_500 < everything["incubated_cum"] < 20_600  # 超过2.05万
+        assert everything["high_tech_cum"] == 3990
+        assert everything["little_giants_cum"] == 437
+        assert everything["listed_cum"] == 322
+        assert 59_300 <= everything["returnees_cum"] < 59_400  # 5.93万余
+        assert everything["talent_national"] + everything["talent_provincial"] == 2499
+
+        top10 = _rows(con, "select * from published.report_summary where reporting_year = 2023 and scope = 'top10'")[0]
+        assert top10["bases"] == 10
+        assert top10["incubated_cum"] == 9940
+        assert top10["high_tech_cum"] == 2303
+        assert top10["little_giants_cum"] == 94
+        assert top10["listed_cum"] == 143
+        assert top10["returnees_cum"] == 41_583
+        assert top10["talent_national"] == 447
+        assert top10["talent_provincial"] == 618
+        yi = Decimal(100_000_000)  # 亿: the report states money in 亿元 to two decimals
+        assert round(top10["revenue_yuan"] / yi, 2) == Decimal("450.88")
+        assert round(top10["tax_yuan"] / yi, 2) == Decimal("15.09")
+        assert top10["service_events"] == 1813
+        assert round(top10["vc_yuan"] / yi, 2) == Decimal("115.71")
+        assert round(top10["fiscal_yuan"] / yi, 2) == Decimal("4.23")
+
+        # Names, ID numbers and phones stay in raw, here at full scale (the audit schema included).
+        assert personal_data_outside_raw(con, substrings=False) == []
+    finally:
+        con.close()
