@@ -548,6 +548,13 @@ def test_an_interrupted_load_leaves_no_partial_rows_and_a_rerun_completes_it(
     ]
     assert leftovers == []
     assert scalar("SELECT status FROM audit.submissions WHERE base_code = 'SH001'") == "accepted"
+    # One load time for the whole version, the part files of the killed run included.
+    times = {
+        scalar(f"SELECT DISTINCT loaded_at FROM raw.{table} WHERE base_code = 'SH001'")
+        for table in full
+    }
+    times.add(scalar("SELECT loaded_at FROM audit.submissions WHERE base_code = 'SH001'"))
+    assert len(times) == 1
 
 
 # ---------------------------------------------------------------------------- engines and writers

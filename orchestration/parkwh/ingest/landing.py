@@ -58,6 +58,21 @@ def land(table: str, reporting_year: int, submission_id: str, data: pa.Table) ->
     return target, True
 
 
+def landed_at(tables: list[str], reporting_year: int, submission_id: str) -> dt.datetime | None:
+    """``loaded_at`` of a version's files that an interrupted run landed already, if any.
+
+    The run that completes the version reuses it, so every file of a version, its
+    ``submissions`` row and its audit row agree on when it was loaded.
+    """
+    for table in tables:
+        path = path_for(table, reporting_year, submission_id)
+        if path.exists():
+            column = pq.read_table(path, columns=["loaded_at"]).column("loaded_at")
+            if len(column):
+                return column[0].as_py()
+    return None
+
+
 def publish(temp: Path, target: Path) -> None:
     """Give a complete temporary file its real name, in one step."""
     os.replace(temp, target)

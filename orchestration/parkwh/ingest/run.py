@@ -408,6 +408,8 @@ def _ingest_entry(entry: InboxEntry, recorded: dict[str, str], run_id: str) -> F
     rejected = parts is None or has_errors(outcome.problems)
     loaded_at = landing.utc_now()
     if not rejected:
+        tables = [*parts, "submissions"] if entry.kind == "submission" else list(parts)
+        loaded_at = landing.landed_at(tables, entry.reporting_year, sid) or loaded_at
         prov = _Provenance(sid, entry.base_code, source_path, stored.sha256, loaded_at)
         pii_key = pii.pii_key() if "talent" in parts else None
         for part_name, data in parts.items():
