@@ -45,10 +45,16 @@ class ParkwhDbtTranslator(DagsterDbtTranslator):
 
 
 # The manifest is parsed at install time (python -m parkwh.transform prepare) and again only when
-# the project changed since; under `dagster dev` dagster-dbt re-parses it at each load.
+# a project file changed since; under `dagster dev` dagster-dbt re-parses it at each load, with
+# this install's dbt first on PATH.
 transform.prepare_manifest()
-parkwh_dbt_project = DbtProject(project_dir=dbt_project_dir(), profiles_dir=dbt_project_dir())
-parkwh_dbt_project.prepare_if_dev()
+parkwh_dbt_project = DbtProject(
+    project_dir=dbt_project_dir(),
+    profiles_dir=dbt_project_dir(),
+    target=transform.target_name(),
+)
+with transform.dbt_environment():
+    parkwh_dbt_project.prepare_if_dev()
 
 
 @dbt_assets(
