@@ -1,0 +1,328 @@
+"""Runs the suites: reads each dataset from DuckDB (read-only), validates it with Great Expectations 1.x.
+
+Why DataFrames, not Great Expectations' SQL data source: GX 1.24 reads a DuckDB table through
+SQLAlchemy with a SQL engine that closes its connection before it fetches the rows, so a
+validation sees no rows unless a private name of GX is patched (GX issues #11579, #10738).
+Reading each dataset into a pandas DataFrame with DuckDB and validating that in GX's pandas
+engine needs no patch and no network, and is fast at this warehouse's sizes (tens of thousands
+of rows per table). It also lets the warehouse connection close before validation starts,
+so the file is held for the seconds the reads take, not for the whole run.
+
+Great Expectations takes seconds to import: it is imported here, inside the functions that
+use it, never when Dagster loads the definitions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from parkwh import db
+from parkwh.quality import tables
+from parkwh.quality.derive import FUNCTIONS
+from parkwh.quality.results import ExpectationResult, QualityRun, SuiteInfo, plain
+from parkwh.quality.suites import Expectation, Query, Suite
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+SAMPLE_ROWS = 10
+"""Failing rows kept per expectation for the check metadata, the report and the audit table."""
+SHOW_ALL_COLUMNS_UP_TO = 12
+"""A query's rows are built to explain a failure: show them whole when they are this narrow."""
+
+
+def run_suites(
+    suites: Sequence[Suite],
+    *,
+    run_id: str,
+    clock: Callable[[], dt.datetime] | None = None,
+) -> QualityRun:
+    """Validate every expectation of ``suites`` on the warehouse in force."""
+    now = clock or (lambda: dt.datetime.now(dt.timezone.utc).replace(tzinfo=None))
+    started = now()
+    frames, relations = _read_datasets(suites)
+    context = _gx_context()
+    results: list[ExpectationResult] = []
+    for suite in suites:
+        for dataset, expectations in _by_dataset(suite.expectations).items():
+            loaded = frames[(suite.name, dataset)]
+            relation = relations.get(expectations[0].table)
+            if isinstance(loaded, Exception):
+                results.extend(_not_run(e, relation, str(loaded)) for e in expectations)
+            else:
+                results.extend(_validate(context, suite, dataset, loaded, expectations, relation))
+    order = {e.key: n for n, e in enumerate(e for s in suites for e in s.expectations)}
+    results.sort(key=lambda r: order[r.key])
+    return QualityRun(
+        run_id=run_id,
+        started_at=started,
+        finished_at=now(),
+        suites=[
+            SuiteInfo(s.name, s.title, s.layer, s.description, s.path.name) for s in suites
+        ],
+        relations={name: relations.get(name) for s in suites for name in s.reads()},
+        results=results,
+    )
+
+
+# ---------------------------------------------------------------------------- reading
+
+
+def _by_dataset(expectations: Sequence[Expectation]) -> dict[str, list[Expectation]]:
+    groups: dict[str, list[Expectation]] = {}
+    for expectation in expectations:
+        groups.setdefault(expectation.dataset, []).append(expectation)
+    return groups
+
+
+def _read_datasets(
+    suites: Sequence[Suite],
+) -> tuple[dict[tuple[str, str], pd.DataFrame | Exception], dict[str, str | None]]:
+    """Every dataset the suites validate, read in one short read-only connection."""
+    frames: dict[tuple[str, str], Any] = {}
+    with db.connect(read_only=True) as connection:
+        existing = [
+            f"{schema}.{name}"
+            for schema, name in connection.execute(
+                "select table_schema, table_name from information_schema.tables"
+            ).fetchall()
+        ]
+        relations = tables.resolve(existing)
+        for suite in suites:
+            for dataset, expectations in _by_dataset(suite.expectations).items():
+                table_name = expectations[0].table
+                try:
+                    if dataset.startswith("query:"):
+                        frame = _read_query(connection, suite.queries[expectations[0].query], relations)
+                    else:
+                        frame = _read_table(connection, table_name, relations)
+                except Exception as error:  # noqa: BLE001 - reported as the expectations' failure
+                    frames[(suite.name, dataset)] = _explain(error)
+                    continue
+                frames[(suite.name, dataset)] = frame.reset_index(drop=True)
+    return frames, relations
+
+
+def _read_table(connection, table_name: str, relations: dict[str, str | None]) -> pd.DataFrame:
+    relation = relations.get(table_name)
+    if relation is None:
+        raise LookupError(
+            f"the table {table_name} does not exist (looked for {', '.join(tables.table(table_name).relations)})"
+        )
+    return connection.sql(f"select * from {relation}").df()
+
+
+def _read_query(connection, query: Query, relations: dict[str, str | None]) -> pd.DataFrame:
+    if query.columns_of:
+        return _read_columns(connection, query, relations)
+    frame = connection.sql(tables.render_sql(query.sql or "", relations)).df()
+    for derivation in query.derive:
+        function = FUNCTIONS[derivation.function]
+        inputs = [frame[c].tolist() for c in derivation.inputs]
+        frame[derivation.column] = [function(*row) for row in zip(*inputs)] if inputs[0] else []
+        # Object dtype keeps None apart from False: a missing value is another expectation's business.
+        frame[derivation.column] = frame[derivation.column].astype(object)
+    if query.drop:
+        frame = frame.drop(columns=list(query.drop))
+    return frame
+
+
+def _read_columns(connection, query: Query, relations: dict[str, str | None]) -> pd.DataFrame:
+    """One row per expected column: its expected DuckDB type and the one the table has (None if absent)."""
+    import pandas as pd
+
+    relation = relations.get(query.columns_of or "")
+    if relation is None:
+        raise LookupError(
+            f"the table {query.columns_of} does not exist "
+            f"(looked for {', '.join(tables.table(query.columns_of or '').relations)})"
+        )
+    schema, name = tables.split(relation)
+    actual = {
+        column.lower(): data_type.upper()
+        for column, data_type in connection.execute(
+            "select column_name, data_type from information_schema.columns "
+            "where table_schema = ? and table_name = ?",
+            [schema, name],
+        ).fetchall()
+    }
+    rows = []
+    for column, expected in query.expected_types.items():
+        found = actual.get(column.lower())
+        rows.append(
+            {
+                "column_name": column,
+                "expected_type": expected,
+                "actual_type": found,
+                # "any type" is written as null in the suite: then only presence matters.
+                "type_matches": None if found is None else (expected is None or expected == found),
+            }
+        )
+    frame = pd.DataFrame(rows, columns=["column_name", "expected_type", "actual_type", "type_matches"])
+    frame["type_matches"] = frame["type_matches"].astype(object)
+    return frame
+
+
+def _explain(error: Exception) -> Exception:
+    message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    return type(error)(message) if isinstance(error, (LookupError, ValueError)) else RuntimeError(message)
+
+
+# ---------------------------------------------------------------------------- validating
+
+
+def _gx_context():
+    """An ephemeral Great Expectations context: nothing written to disk, nothing sent anywhere."""
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import (
+        DataContextConfig,
+        InMemoryStoreBackendDefaults,
+        ProgressBarsConfig,
+    )
+
+    project_config = DataContextConfig(
+        store_backend_defaults=InMemoryStoreBackendDefaults(),
+        analytics_enabled=False,
+        progress_bars=ProgressBarsConfig(globally=False, metric_calculations=False),
+    )
+    context = gx.get_context(mode="ephemeral", project_config=project_config)
+    context.data_sources.add_pandas(name="parkwh")
+    return context
+
+
+def build_expectation(expectation: Expectation):
+    """The Great Expectations 1.x object for one suite entry (raises on an unknown type or argument)."""
+    import great_expectations.expectations as gxe
+
+    cls = getattr(gxe, expectation.gx_class_name, None)
+    if cls is None:
+        raise ValueError(f"Great Expectations has no expectation {expectation.expect}")
+    return cls(**expectation.kwargs, meta={"parkwh_key": expectation.key})
+
+
+def _validate(
+    context,
+    suite: Suite,
+    dataset: str,
+    frame: pd.DataFrame,
+    expectations: list[Expectation],
+    relation: str | None,
+) -> list[ExpectationResult]:
+    import great_expectations as gx
+
+    name = f"{suite.name}__{dataset.replace(':', '__')}"
+    asset = context.data_sources.get("parkwh").add_dataframe_asset(name=name)
+    batch_definition = asset.add_batch_definition_whole_dataframe("whole")
+    gx_suite = gx.ExpectationSuite(name=name)
+    results: list[ExpectationResult] = []
+    runnable: list[Expectation] = []
+    for expectation in expectations:
+        try:
+            gx_suite.add_expectation(build_expectation(expectation))
+        except Exception as error:  # noqa: BLE001 - a broken entry fails closed, with its reason
+            results.append(_not_run(expectation, relation, f"the suite entry is invalid: {error}"))
+            continue
+        runnable.append(expectation)
+    if not runnable:
+        return results
+    gx_suite = context.suites.add(gx_suite)
+    batch = batch_definition.get_batch(batch_parameters={"dataframe": frame})
+    validation = batch.validate(gx_suite, result_format={"result_format": "COMPLETE"})
+    by_key = {r.expectation_config.meta.get("parkwh_key"): r for r in validation.results}
+    for expectation in runnable:
+        outcome = by_key.get(expectation.key)
+        if outcome is None:
+            results.append(_not_run(expectation, relation, "Great Expectations returned no result"))
+        else:
+            results.append(_result(expectation, relation, frame, outcome))
+    return results
+
+
+def _exception_message(info: Any) -> str | None:
+    """GX reports an exception either flat or per metric; find the first message."""
+    if not isinstance(info, dict):
+        return None
+    if info.get("raised_exception"):
+        return str(info.get("exception_message") or "an exception")
+    for value in info.values():
+        found = _exception_message(value)
+        if found:
+            return found
+    return None
+
+
+def _result(
+    expectation: Expectation, relation: str | None, frame: pd.DataFrame, outcome: Any
+) -> ExpectationResult:
+    result = dict(outcome.result or {})
+    exception = _exception_message(outcome.exception_info)
+    indices = [i for i in (result.get("unexpected_index_list") or []) if not isinstance(i, dict)]
+    failing = frame.loc[[i for i in indices if i in frame.index]] if indices else frame.iloc[0:0]
+    return ExpectationResult(
+        suite=expectation.suite,
+        expectation_id=expectation.id,
+        table=expectation.table,
+        relation=relation,
+        dataset=expectation.dataset,
+        expectation_type=expectation.expect,
+        kwargs=plain(expectation.kwargs),
+        severity=expectation.severity,
+        description=expectation.description,
+        fix=expectation.fix,
+        success=bool(outcome.success) and exception is None,
+        element_count=_int(result.get("element_count")),
+        unexpected_count=_int(result.get("unexpected_count")),
+        unexpected_percent=_float(result.get("unexpected_percent")),
+        observed_value=plain(result.get("observed_value")),
+        base_codes=_distinct(failing, "base_code"),
+        reporting_years=[int(y) for y in _distinct(failing, "reporting_year")],
+        sample_rows=_samples(expectation, failing),
+        exception=exception,
+    )
+
+
+def _not_run(expectation: Expectation, relation: str | None, reason: str) -> ExpectationResult:
+    """An expectation that could not be evaluated fails (at its own severity): a gate fails closed."""
+    return ExpectationResult(
+        suite=expectation.suite,
+        expectation_id=expectation.id,
+        table=expectation.table,
+        relation=relation,
+        dataset=expectation.dataset,
+        expectation_type=expectation.expect,
+        kwargs=plain(expectation.kwargs),
+        severity=expectation.severity,
+        description=expectation.description,
+        fix=expectation.fix,
+        success=False,
+        exception=reason,
+    )
+
+
+def _distinct(frame: pd.DataFrame, column: str) -> list:
+    if column not in frame.columns or frame.empty:
+        return []
+    return sorted({plain(v) for v in frame[column].tolist()} - {None})
+
+
+def _samples(expectation: Expectation, failing: pd.DataFrame) -> list[dict[str, Any]]:
+    if failing.empty:
+        return []
+    if expectation.query and len(failing.columns) <= SHOW_ALL_COLUMNS_UP_TO:
+        columns = list(failing.columns)
+    else:
+        wanted = list(expectation.row_keys) + expectation.columns()
+        columns = [c for c in dict.fromkeys(wanted) if c in failing.columns]
+    return [plain(row) for row in failing[columns].head(SAMPLE_ROWS).to_dict(orient="records")]
+
+
+def _int(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
+def _float(value: Any) -> float | None:
+    return None if value is None else round(float(value), 4)
