@@ -446,6 +446,21 @@ def test_dbt_tests_catch_a_broken_invariant(tmp_path, warehouse_dir):
     assert "assert_cumulative_figures_never_shrink" in result.stdout
 
 
+def test_an_unmapped_label_fails_the_build(tmp_path, warehouse_dir):
+    """A required enumeration whose spelling staging cannot map stops the build, never becomes NULL."""
+    database = config.warehouse().database
+    write_raw_fixture(database)
+    con = duckdb.connect(str(database))
+    con.execute("update raw.companies set industry = '量子玄学' where credit_code = ?", [C2])
+    con.close()
+    result = transform.run_dbt(
+        ["build", "--select", "+stg_companies"],
+        target_path=tmp_path / "target", log_path=tmp_path / "logs",
+    )
+    assert result.returncode != 0
+    assert "FAIL 1 not_null_stg_companies_industry_code" in result.stdout
+
+
 def test_dbt_env_points_at_the_warehouse_in_force(warehouse_dir):
     env = transform.dbt_env()
     assert env["PARKWH_DUCKDB_PATH"] == str(warehouse_dir / "parkwh.duckdb")
