@@ -1,4 +1,4 @@
-"""dbt builds the warehouse model on a fresh DuckDB and computes every figure as docs/figures.md says.
+"""dbt builds the warehouse on a fresh DuckDB and computes each figure as docs/figures.md says.
 
 The raw layer is written here directly, per the contract in docs/architecture.md (every part
 value VARCHAR as submitted, provenance columns, ``<money>_unit`` columns), with spellings a
@@ -15,12 +15,18 @@ from pathlib import Path
 
 import duckdb
 import pytest
-
 from parkwh import config, transform
 from parkwh.submission import spec
 
-PROVENANCE = ("submission_id", "base_code", "reporting_year", "source_path", "source_sha256",
-              "source_row", "loaded_at")
+PROVENANCE = (
+    "submission_id",
+    "base_code",
+    "reporting_year",
+    "source_path",
+    "source_sha256",
+    "source_row",
+    "loaded_at",
+)
 PROVENANCE_TYPES = {"reporting_year": "INTEGER", "source_row": "INTEGER", "loaded_at": "TIMESTAMP"}
 
 
@@ -47,20 +53,52 @@ SH_NAME = "上海漕河泾留学人员创业园"  # in the provisional top 10 of
 JS_NAME = "南京留学人员创业园"  # not in it
 
 BASE_ROWS = {
-    "2022-SH001-aaaaaaaaaaaa": dict(base_name_zh=SH_NAME, province="上海", city="上海", operator="运营甲",
-                                    designated_year="2000", service_events="12",
-                                    reported_incubated_cum="2"),
-    "2023-SH001-0ld000000000": dict(base_name_zh=SH_NAME, province="上海", city="上海", operator="运营甲",
-                                    designated_year="2000", service_events="99"),
+    "2022-SH001-aaaaaaaaaaaa": {
+        "base_name_zh": SH_NAME,
+        "province": "上海",
+        "city": "上海",
+        "operator": "运营甲",
+        "designated_year": "2000",
+        "service_events": "12",
+        "reported_incubated_cum": "2",
+    },
+    "2023-SH001-0ld000000000": {
+        "base_name_zh": SH_NAME,
+        "province": "上海",
+        "city": "上海",
+        "operator": "运营甲",
+        "designated_year": "2000",
+        "service_events": "99",
+    },
     # Operator changes in 2023: dim_base keeps two versions.
-    "2023-SH001-new000000000": dict(base_name_zh=SH_NAME, province="SH", city="上海", operator="运营乙",
-                                    designated_year="2000", service_events="２０",
-                                    reported_enterprises_in_park="2", reported_incubated_cum="5",
-                                    reported_returnees_cum="3"),
-    "2022-GD001-gggggggggggg": dict(base_name_zh="广州留学人员创业园", province="Guangdong", city="广州",
-                                    operator="运营丙", designated_year="2018年", service_events="7"),
-    "2023-JS001-jjjjjjjjjjjj": dict(base_name_zh=JS_NAME, province="江苏省", city="南京", operator="运营丁",
-                                    designated_year="2021", service_events="30", incubator_grade="良好"),
+    "2023-SH001-new000000000": {
+        "base_name_zh": SH_NAME,
+        "province": "SH",
+        "city": "上海",
+        "operator": "运营乙",
+        "designated_year": "2000",
+        "service_events": "２０",
+        "reported_enterprises_in_park": "2",
+        "reported_incubated_cum": "5",
+        "reported_returnees_cum": "3",
+    },
+    "2022-GD001-gggggggggggg": {
+        "base_name_zh": "广州留学人员创业园",
+        "province": "Guangdong",
+        "city": "广州",
+        "operator": "运营丙",
+        "designated_year": "2018年",
+        "service_events": "7",
+    },
+    "2023-JS001-jjjjjjjjjjjj": {
+        "base_name_zh": JS_NAME,
+        "province": "江苏省",
+        "city": "南京",
+        "operator": "运营丁",
+        "designated_year": "2021",
+        "service_events": "30",
+        "incubator_grade": "良好",
+    },
 }
 
 C1 = "91310000MA1FL00001"
@@ -73,45 +111,118 @@ G1 = "91440000MA1FL00007"
 
 COMPANY_ROWS = {
     "2022-SH001-aaaaaaaaaaaa": [
-        dict(credit_code=C1, returnee_founded="是", entered_date="2019-05-01", high_tech_year="2021",
-             revenue="1000", revenue_unit="万元"),
-        dict(credit_code=C3, returnee_founded="Y", entered_date="20200101", high_tech_year="2020"),
+        {
+            "credit_code": C1,
+            "returnee_founded": "是",
+            "entered_date": "2019-05-01",
+            "high_tech_year": "2021",
+            "revenue": "1000",
+            "revenue_unit": "万元",
+        },
+        {
+            "credit_code": C3,
+            "returnee_founded": "Y",
+            "entered_date": "20200101",
+            "high_tech_year": "2020",
+        },
     ],
     "2023-SH001-0ld000000000": [
-        dict(credit_code=C1, returnee_founded="是", entered_date="2019-05-01", revenue="999",
-             revenue_unit="亿元"),
+        {
+            "credit_code": C1,
+            "returnee_founded": "是",
+            "entered_date": "2019-05-01",
+            "revenue": "999",
+            "revenue_unit": "亿元",
+        },
     ],
     "2023-SH001-new000000000": [
         # incubated, in park, high-tech; 1,234.5万元 = 12,345,000; tax １２３万元 = 1,230,000
-        dict(credit_code=" 91310000ma1fl00001 ", returnee_founded="是", entered_date="2019-05-01",
-             high_tech_year="2021", revenue="1,234.5", revenue_unit="万元", tax_paid="１２３",
-             tax_paid_unit="万元", status="在园", industry="Artificial intelligence"),
+        {
+            "credit_code": " 91310000ma1fl00001 ",
+            "returnee_founded": "是",
+            "entered_date": "2019-05-01",
+            "high_tech_year": "2021",
+            "revenue": "1,234.5",
+            "revenue_unit": "万元",
+            "tax_paid": "１２３",
+            "tax_paid_unit": "万元",
+            "status": "在园",
+            "industry": "Artificial intelligence",
+        },
         # entered on year end: incubated and in park; high-tech only from 2024; little giant and
         # listed in 2023; revenue 1.2亿 in a 元 column = 120,000,000
-        dict(credit_code=C2, returnee_founded="yes", entered_date="2023/12/31", high_tech_year="2024",
-             little_giant_year="2023年", listing_date="2023年6月1日", listing_board="科创板",
-             revenue="1.2亿", revenue_unit="元", tax_paid="", tax_paid_unit="元"),
+        {
+            "credit_code": C2,
+            "returnee_founded": "yes",
+            "entered_date": "2023/12/31",
+            "high_tech_year": "2024",
+            "little_giant_year": "2023年",
+            "listing_date": "2023年6月1日",
+            "listing_board": "科创板",
+            "revenue": "1.2亿",
+            "revenue_unit": "元",
+            "tax_paid": "",
+            "tax_paid_unit": "元",
+        },
         # left on year end: incubated, not in park; high-tech; 0.5亿元 = 50,000,000; tax 100亿元
-        dict(credit_code=C3, returnee_founded="Y", entered_date="20200101", left_date="2023-12-31",
-             high_tech_year="2020", revenue="0.5", revenue_unit="亿元", tax_paid="100",
-             tax_paid_unit="亿元", status="moved_out"),
+        {
+            "credit_code": C3,
+            "returnee_founded": "Y",
+            "entered_date": "20200101",
+            "left_date": "2023-12-31",
+            "high_tech_year": "2020",
+            "revenue": "0.5",
+            "revenue_unit": "亿元",
+            "tax_paid": "100",
+            "tax_paid_unit": "亿元",
+            "status": "moved_out",
+        },
         # not founded by a returnee: counted nowhere
-        dict(credit_code=C4, returnee_founded="否", entered_date="2018-01-01", high_tech_year="2019",
-             revenue="999", revenue_unit="元"),
+        {
+            "credit_code": C4,
+            "returnee_founded": "否",
+            "entered_date": "2018-01-01",
+            "high_tech_year": "2019",
+            "revenue": "999",
+            "revenue_unit": "元",
+        },
         # enters after year end: not incubated, no revenue
-        dict(credit_code=C5, returnee_founded="true", entered_date="2024-01-02", high_tech_year="2020"),
+        {
+            "credit_code": C5,
+            "returnee_founded": "true",
+            "entered_date": "2024-01-02",
+            "high_tech_year": "2020",
+        },
     ],
     "2022-GD001-gggggggggggg": [
-        dict(credit_code=G1, returnee_founded="1", entered_date="2015-06-01", revenue="5",
-             revenue_unit="亿元"),
+        {
+            "credit_code": G1,
+            "returnee_founded": "1",
+            "entered_date": "2015-06-01",
+            "revenue": "5",
+            "revenue_unit": "亿元",
+        },
         # C3 was in Guangzhou before it moved to Shanghai: one company, two bases.
-        dict(credit_code=C3, returnee_founded="1", entered_date="2016-01-01", left_date="2019-12-31"),
+        {
+            "credit_code": C3,
+            "returnee_founded": "1",
+            "entered_date": "2016-01-01",
+            "left_date": "2019-12-31",
+        },
     ],
     "2023-JS001-jjjjjjjjjjjj": [
         # incubated, in park, high-tech, listed; 2,000万元 = 20,000,000; tax 50万元 = 500,000
-        dict(credit_code=J1, returnee_founded="是", entered_date="2010-01-01", high_tech_year="2012",
-             listing_date="2015-03-03", revenue="2,000", revenue_unit="万元", tax_paid="50",
-             tax_paid_unit="万元"),
+        {
+            "credit_code": J1,
+            "returnee_founded": "是",
+            "entered_date": "2010-01-01",
+            "high_tech_year": "2012",
+            "listing_date": "2015-03-03",
+            "revenue": "2,000",
+            "revenue_unit": "万元",
+            "tax_paid": "50",
+            "tax_paid_unit": "万元",
+        },
     ],
 }
 
@@ -127,56 +238,128 @@ PERSON = {  # what the rosters hold about each person; the values are personal a
 
 TALENT_ROWS = {
     "2022-SH001-aaaaaaaaaaaa": [
-        dict(person="k1", entered_date="2019-01-01", talent_programme="national_major"),
-        dict(person="k3", entered_date="2020-01-01", left_date="2022-06-30", talent_programme="无"),
+        {"person": "k1", "entered_date": "2019-01-01", "talent_programme": "national_major"},
+        {
+            "person": "k3",
+            "entered_date": "2020-01-01",
+            "left_date": "2022-06-30",
+            "talent_programme": "无",
+        },
     ],
     "2023-SH001-0ld000000000": [
-        dict(person="k1", entered_date="2019-01-01", talent_programme="national_major"),
+        {"person": "k1", "entered_date": "2019-01-01", "talent_programme": "national_major"},
     ],
     "2023-SH001-new000000000": [
-        dict(person="k1", entered_date="2019-01-01", talent_programme="国家重大人才工程",
-             employer_credit_code=C1),
-        dict(person="k2", entered_date="2023-12-31", talent_programme="provincial"),
-        dict(person="k3", entered_date="2020-01-01", left_date="2022-06-30", talent_programme="None"),
-        dict(person="k4", entered_date="2024-02-01", talent_programme="national_major"),
+        {
+            "person": "k1",
+            "entered_date": "2019-01-01",
+            "talent_programme": "国家重大人才工程",
+            "employer_credit_code": C1,
+        },
+        {"person": "k2", "entered_date": "2023-12-31", "talent_programme": "provincial"},
+        {
+            "person": "k3",
+            "entered_date": "2020-01-01",
+            "left_date": "2022-06-30",
+            "talent_programme": "None",
+        },
+        {"person": "k4", "entered_date": "2024-02-01", "talent_programme": "national_major"},
     ],
     "2022-GD001-gggggggggggg": [
-        dict(person="k7", entered_date="2016-01-01", talent_programme="municipal"),
+        {"person": "k7", "entered_date": "2016-01-01", "talent_programme": "municipal"},
     ],
     "2023-JS001-jjjjjjjjjjjj": [
-        dict(person="k5", entered_date="2015-01-01", talent_programme="Provincial talent programme"),
-        dict(person="k6", entered_date="2016-01-01", left_date="2020-01-01", talent_programme="市级人才计划"),
+        {
+            "person": "k5",
+            "entered_date": "2015-01-01",
+            "talent_programme": "Provincial talent programme",
+        },
+        {
+            "person": "k6",
+            "entered_date": "2016-01-01",
+            "left_date": "2020-01-01",
+            "talent_programme": "市级人才计划",
+        },
     ],
 }
 
 FUNDING_ROWS = {
     "2023-SH001-0ld000000000": [
-        dict(credit_code=C1, funding_date="2023-03-01", funding_kind="angel", amount="9", amount_unit="亿元"),
+        {
+            "credit_code": C1,
+            "funding_date": "2023-03-01",
+            "funding_kind": "angel",
+            "amount": "9",
+            "amount_unit": "亿元",
+        },
     ],
     "2023-SH001-new000000000": [
         # angel, 100万元 = 1,000,000 (the code written full-width and lower-case)
-        dict(credit_code="９１３１００００ma１fl０００01", funding_date="2023-03-01", funding_kind="天使投资",
-             amount="100", amount_unit="万元"),
+        {
+            "credit_code": "９１３１００００ma１fl０００01",
+            "funding_date": "2023-03-01",
+            "funding_kind": "天使投资",
+            "amount": "100",
+            "amount_unit": "万元",
+        },
         # VC, 0.2亿元 = 20,000,000
-        dict(credit_code=C2, funding_date="2023-06-01", funding_kind="venture_capital", amount="0.2",
-             amount_unit="亿元", funding_round="A轮"),
+        {
+            "credit_code": C2,
+            "funding_date": "2023-06-01",
+            "funding_kind": "venture_capital",
+            "amount": "0.2",
+            "amount_unit": "亿元",
+            "funding_round": "A轮",
+        },
         # dated in 2022: not counted
-        dict(credit_code=C1, funding_date="2022-12-31", funding_kind="Venture capital", amount="5000000",
-             amount_unit="元"),
+        {
+            "credit_code": C1,
+            "funding_date": "2022-12-31",
+            "funding_kind": "Venture capital",
+            "amount": "5000000",
+            "amount_unit": "元",
+        },
         # to a company not founded by a returnee: not counted
-        dict(credit_code=C4, funding_date="2023-05-05", funding_kind="angel", amount="300", amount_unit="万元"),
+        {
+            "credit_code": C4,
+            "funding_date": "2023-05-05",
+            "funding_kind": "angel",
+            "amount": "300",
+            "amount_unit": "万元",
+        },
         # grant, 50万元 = 500,000
-        dict(credit_code=C3, funding_date="2023-08-08", funding_kind="财政资助", amount="50", amount_unit="万元"),
+        {
+            "credit_code": C3,
+            "funding_date": "2023-08-08",
+            "funding_kind": "财政资助",
+            "amount": "50",
+            "amount_unit": "万元",
+        },
         # a loan counts in neither figure
-        dict(credit_code=C2, funding_date="2023-09-09", funding_kind="bank_loan", amount="1000",
-             amount_unit="万元"),
+        {
+            "credit_code": C2,
+            "funding_date": "2023-09-09",
+            "funding_kind": "bank_loan",
+            "amount": "1000",
+            "amount_unit": "万元",
+        },
     ],
     "2023-JS001-jjjjjjjjjjjj": [
         # grant, 1,000,000 元
-        dict(credit_code=J1, funding_date="2023-01-15", funding_kind="Government grant", amount="1,000,000",
-             amount_unit="元"),
-        dict(credit_code=J1, funding_date="2023-02-15", funding_kind="private_equity", amount="7",
-             amount_unit="亿元"),
+        {
+            "credit_code": J1,
+            "funding_date": "2023-01-15",
+            "funding_kind": "Government grant",
+            "amount": "1,000,000",
+            "amount_unit": "元",
+        },
+        {
+            "credit_code": J1,
+            "funding_date": "2023-02-15",
+            "funding_kind": "private_equity",
+            "amount": "7",
+            "amount_unit": "亿元",
+        },
     ],
 }
 
@@ -224,9 +407,18 @@ def write_raw_fixture(database: Path) -> None:
                     if part == "talent":
                         key = row.pop("person")
                         name, id_number, phone = PERSON[key]
-                        row.update(person_key=f"pk-{key}", person_name=name, id_number=id_number,
-                                   phone=phone, id_type="居民身份证", gender="男", degree="博士",
-                                   birth_year="1990", study_country="德国", return_year="2018")
+                        row.update(
+                            person_key=f"pk-{key}",
+                            person_name=name,
+                            id_number=id_number,
+                            phone=phone,
+                            id_type="居民身份证",
+                            gender="男",
+                            degree="博士",
+                            birth_year="1990",
+                            study_country="德国",
+                            return_year="2018",
+                        )
                     if part == "companies":
                         row.setdefault("company_name", f"企业{row['credit_code'].strip()[-2:]}")
                         row.setdefault("founded_date", "2010-01-01")
@@ -237,8 +429,15 @@ def write_raw_fixture(database: Path) -> None:
                             row.setdefault(f"{money}_unit", "元")
                     unknown = set(row) - set(columns)
                     assert not unknown, f"fixture names columns the contract lacks: {unknown}"
-                    values = [sid, base, year, f"archive/{year}/{sid}.xlsx", sid[-12:] * 5, number,
-                              dt.datetime(2024, 4, 1)]
+                    values = [
+                        sid,
+                        base,
+                        year,
+                        f"archive/{year}/{sid}.xlsx",
+                        sid[-12:] * 5,
+                        number,
+                        dt.datetime(2024, 4, 1),
+                    ]
                     values += [row.get(c) for c in columns]
                     con.execute(
                         f"insert into raw.{part} values ({', '.join('?' * len(values))})", values
@@ -257,8 +456,18 @@ def write_raw_fixture(database: Path) -> None:
         for number, (sid, year, base, expert, score) in enumerate(EXPERT_ROWS, start=2):
             con.execute(
                 "insert into raw.expert_scores values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [sid, base, year, f"archive/{year}/expert_scores.csv", "e" * 64, number,
-                 dt.datetime(2024, 4, 1), expert, score, dt.datetime(2024, 3, 20)],
+                [
+                    sid,
+                    base,
+                    year,
+                    f"archive/{year}/expert_scores.csv",
+                    "e" * 64,
+                    number,
+                    dt.datetime(2024, 4, 1),
+                    expert,
+                    score,
+                    dt.datetime(2024, 3, 20),
+                ],
             )
     finally:
         con.close()
@@ -300,13 +509,19 @@ def _rows(con, sql: str) -> list[dict]:
 
 
 def test_schemas_are_named_exactly(built):
-    schemas = {r[0] for r in built.execute("select schema_name from information_schema.schemata").fetchall()}
+    schemas = {
+        r[0]
+        for r in built.execute("select schema_name from information_schema.schemata").fetchall()
+    }
     assert {"raw", "staging", "intermediate", "marts", "published"} <= schemas
     assert not any(s.startswith("main_") for s in schemas)
 
 
 def test_report_summary_2023_all_bases(built):
-    row = _rows(built, "select * from published.report_summary where reporting_year = 2023 and scope = 'all'")
+    row = _rows(
+        built,
+        "select * from published.report_summary where reporting_year = 2023 and scope = 'all'",
+    )
     assert len(row) == 1
     row = row[0]
     assert row["bases"] == 2  # SH001 and JS001; GD001 is designated but did not submit
@@ -315,34 +530,46 @@ def test_report_summary_2023_all_bases(built):
     assert row["high_tech_cum"] == 2 + 1
     assert row["little_giants_cum"] == 1 + 0
     assert row["listed_cum"] == 1 + 1
-    assert row["revenue_yuan"] == Decimal("12345000") + Decimal("120000000") + Decimal("50000000") + Decimal("20000000")
-    assert row["tax_yuan"] == Decimal("1230000") + Decimal("10000000000") + Decimal("500000")
+    assert row["revenue_yuan"] == Decimal(12345000) + Decimal(120000000) + Decimal(
+        50000000
+    ) + Decimal(20000000)
+    assert row["tax_yuan"] == Decimal(1230000) + Decimal(10000000000) + Decimal(500000)
     assert row["returnees_in_park"] == 2 + 1
     assert row["returnees_cum"] == 3 + 2
     assert row["talent_national"] == 1 + 0
     assert row["talent_provincial"] == 1 + 1
     assert row["service_events"] == 20 + 30  # the superseded version's 99 is gone
-    assert row["vc_yuan"] == Decimal("21000000")
-    assert row["fiscal_yuan"] == Decimal("500000") + Decimal("1000000")
+    assert row["vc_yuan"] == Decimal(21000000)
+    assert row["fiscal_yuan"] == Decimal(500000) + Decimal(1000000)
     assert row["avg_score"] is None
 
 
 def test_report_summary_top10_uses_the_provisional_list(built):
-    row = _rows(built, "select * from published.report_summary where reporting_year = 2023 and scope = 'top10'")[0]
+    row = _rows(
+        built,
+        "select * from published.report_summary where reporting_year = 2023 and scope = 'top10'",
+    )[0]
     # Only SH001's name is on the provisional 2023 list.
     assert row["bases"] == 1
     assert row["incubated_cum"] == 3
-    assert row["revenue_yuan"] == Decimal("182345000")
-    assert row["tax_yuan"] == Decimal("10001230000")
-    assert row["vc_yuan"] == Decimal("21000000")
-    assert row["fiscal_yuan"] == Decimal("500000")
+    assert row["revenue_yuan"] == Decimal(182345000)
+    assert row["tax_yuan"] == Decimal(10001230000)
+    assert row["vc_yuan"] == Decimal(21000000)
+    assert row["fiscal_yuan"] == Decimal(500000)
 
 
 def test_report_summary_has_every_year_and_scope(built):
-    rows = _rows(built, "select reporting_year, scope, bases, incubated_cum from published.report_summary"
-                        " order by reporting_year, scope")
+    rows = _rows(
+        built,
+        "select reporting_year, scope, bases, incubated_cum from published.report_summary"
+        " order by reporting_year, scope",
+    )
     assert [(r["reporting_year"], r["scope"]) for r in rows] == [
-        (2022, "all"), (2022, "top10"), (2023, "all"), (2023, "top10")]
+        (2022, "all"),
+        (2022, "top10"),
+        (2023, "all"),
+        (2023, "top10"),
+    ]
     # 2022: SH001 (C1, C3) and GD001 (G1, and C3 which it incubated before it moved).
     assert rows[0]["bases"] == 2 and rows[0]["incubated_cum"] == 2 + 2
     # No provisional top 10 for 2022: the scope is there, empty.
@@ -350,36 +577,71 @@ def test_report_summary_has_every_year_and_scope(built):
 
 
 def test_report_summary_columns_are_the_contract(built):
-    columns = [r[0] for r in built.execute(
-        "select column_name from information_schema.columns where table_schema = 'published'"
-        " and table_name = 'report_summary' order by ordinal_position").fetchall()]
+    columns = [
+        r[0]
+        for r in built.execute(
+            "select column_name from information_schema.columns where table_schema = 'published'"
+            " and table_name = 'report_summary' order by ordinal_position"
+        ).fetchall()
+    ]
     assert columns == [
-        "reporting_year", "scope", "bases", "enterprises_in_park", "returnees_in_park", "incubated_cum",
-        "high_tech_cum", "little_giants_cum", "listed_cum", "returnees_cum", "talent_national",
-        "talent_provincial", "revenue_yuan", "tax_yuan", "service_events", "vc_yuan", "fiscal_yuan",
+        "reporting_year",
+        "scope",
+        "bases",
+        "enterprises_in_park",
+        "returnees_in_park",
+        "incubated_cum",
+        "high_tech_cum",
+        "little_giants_cum",
+        "listed_cum",
+        "returnees_cum",
+        "talent_national",
+        "talent_provincial",
+        "revenue_yuan",
+        "tax_yuan",
+        "service_events",
+        "vc_yuan",
+        "fiscal_yuan",
         "avg_score",
     ]
-    types = dict(built.execute(
-        "select column_name, data_type from information_schema.columns where table_schema = 'published'"
-        " and table_name = 'report_summary'").fetchall())
+    types = dict(
+        built.execute(
+            "select column_name, data_type from information_schema.columns where table_schema = 'published'"
+            " and table_name = 'report_summary'"
+        ).fetchall()
+    )
     assert types["revenue_yuan"] == "DECIMAL(18,2)" and types["incubated_cum"] == "BIGINT"
 
 
 def test_fct_base_year_has_designated_non_submitters(built):
-    rows = _rows(built, "select base_code, submitted, submission_id, incubated_cum from marts.fct_base_year"
-                        " where reporting_year = 2023 order by base_code")
+    rows = _rows(
+        built,
+        "select base_code, submitted, submission_id, incubated_cum from marts.fct_base_year"
+        " where reporting_year = 2023 order by base_code",
+    )
     assert [(r["base_code"], r["submitted"]) for r in rows] == [
-        ("GD001", False), ("JS001", True), ("SH001", True)]
+        ("GD001", False),
+        ("JS001", True),
+        ("SH001", True),
+    ]
     assert rows[0]["submission_id"] is None and rows[0]["incubated_cum"] is None
     assert rows[2]["submission_id"] == "2023-SH001-new000000000"
 
 
 def test_staging_drops_superseded_versions(built):
-    ids = {r[0] for r in built.execute("select distinct submission_id from staging.stg_companies").fetchall()}
+    ids = {
+        r[0]
+        for r in built.execute(
+            "select distinct submission_id from staging.stg_companies"
+        ).fetchall()
+    }
     assert "2023-SH001-0ld000000000" not in ids
-    flags = dict(built.execute(
-        "select submission_id, is_in_force from staging.stg_submissions where base_code = 'SH001'"
-        " and reporting_year = 2023").fetchall())
+    flags = dict(
+        built.execute(
+            "select submission_id, is_in_force from staging.stg_submissions where base_code = 'SH001'"
+            " and reporting_year = 2023"
+        ).fetchall()
+    )
     assert flags == {"2023-SH001-0ld000000000": False, "2023-SH001-new000000000": True}
 
 
@@ -391,16 +653,22 @@ def test_staging_parses_and_maps(built):
     assert by_id["2023-JS001-jjjjjjjjjjjj"]["incubator_grade_code"] == "B"
     assert by_id["2022-GD001-gggggggggggg"]["designated_year"] == 2018
     assert by_id["2023-SH001-new000000000"]["service_events"] == 20
-    c1 = _rows(built, f"select * from staging.stg_companies where credit_code = '{C1}'"
-                      " and reporting_year = 2023")[0]
+    c1 = _rows(
+        built,
+        f"select * from staging.stg_companies where credit_code = '{C1}' and reporting_year = 2023",
+    )[0]
     assert c1["industry_code"] == "artificial_intelligence" and c1["status_code"] == "in_park"
     c2 = _rows(built, f"select * from staging.stg_companies where credit_code = '{C2}'")[0]
     assert c2["listing_date"] == dt.date(2023, 6, 1) and c2["entered_date"] == dt.date(2023, 12, 31)
     assert c2["listing_board_code"] == "star" and c2["little_giant_year"] == 2023
-    kinds = {r[0] for r in built.execute("select funding_kind_code from staging.stg_funding").fetchall()}
+    kinds = {
+        r[0] for r in built.execute("select funding_kind_code from staging.stg_funding").fetchall()
+    }
     assert kinds == {"angel", "venture_capital", "government_grant", "bank_loan", "private_equity"}
-    scores = dict(built.execute("select base_code, expert_score from staging.stg_expert_scores").fetchall())
-    assert scores == {"SH001": Decimal("91.5"), "JS001": Decimal("88")}
+    scores = dict(
+        built.execute("select base_code, expert_score from staging.stg_expert_scores").fetchall()
+    )
+    assert scores == {"SH001": Decimal("91.5"), "JS001": Decimal(88)}
 
 
 def test_company_keeps_one_identity_across_bases(built):
@@ -411,19 +679,33 @@ def test_company_keeps_one_identity_across_bases(built):
 
 
 def test_dim_base_keeps_history_of_operator_changes(built):
-    rows = _rows(built, "select * from marts.dim_base where base_code = 'SH001' order by valid_from_year")
-    assert [(r["operator_name"], r["valid_from_year"], r["valid_to_year"], r["is_current"]) for r in rows] == [
-        ("运营甲", 2022, 2022, False), ("运营乙", 2023, None, True)]
-    region = built.execute("select region_name_en from marts.dim_province where province_code = 'HK'").fetchone()
+    rows = _rows(
+        built, "select * from marts.dim_base where base_code = 'SH001' order by valid_from_year"
+    )
+    assert [
+        (r["operator_name"], r["valid_from_year"], r["valid_to_year"], r["is_current"])
+        for r in rows
+    ] == [("运营甲", 2022, 2022, False), ("运营乙", 2023, None, True)]
+    region = built.execute(
+        "select region_name_en from marts.dim_province where province_code = 'HK'"
+    ).fetchone()
     assert region == ("SARs",)
 
 
 def test_reconciliation_compares_reported_and_computed(built):
-    rows = _rows(built, "select figure_name, reported_value, computed_value, difference from"
-                        " marts.base_year_reconciliation where submission_id = '2023-SH001-new000000000'"
-                        " order by figure_name")
+    rows = _rows(
+        built,
+        "select figure_name, reported_value, computed_value, difference from"
+        " marts.base_year_reconciliation where submission_id = '2023-SH001-new000000000'"
+        " order by figure_name",
+    )
     assert rows == [
-        {"figure_name": "enterprises_in_park", "reported_value": 2, "computed_value": 2, "difference": 0},
+        {
+            "figure_name": "enterprises_in_park",
+            "reported_value": 2,
+            "computed_value": 2,
+            "difference": 0,
+        },
         {"figure_name": "incubated_cum", "reported_value": 5, "computed_value": 3, "difference": 2},
         {"figure_name": "returnees_cum", "reported_value": 3, "computed_value": 3, "difference": 0},
     ]
@@ -435,12 +717,16 @@ def test_dbt_tests_catch_a_broken_invariant(tmp_path, warehouse_dir):
     write_raw_fixture(database)
     con = duckdb.connect(str(database))
     # SH001's 2023 roster loses the companies it had in 2022: incubated_cum 2 -> 0.
-    con.execute("delete from raw.companies where submission_id = '2023-SH001-new000000000'"
-                " and credit_code in (' 91310000ma1fl00001 ', ?)", [C3])
+    con.execute(
+        "delete from raw.companies where submission_id = '2023-SH001-new000000000'"
+        " and credit_code in (' 91310000ma1fl00001 ', ?)",
+        [C3],
+    )
     con.close()
     result = transform.run_dbt(
         ["build", "--select", "+assert_cumulative_figures_never_shrink"],
-        target_path=tmp_path / "target", log_path=tmp_path / "logs",
+        target_path=tmp_path / "target",
+        log_path=tmp_path / "logs",
     )
     assert result.returncode != 0
     assert "assert_cumulative_figures_never_shrink" in result.stdout
@@ -455,7 +741,8 @@ def test_an_unmapped_label_fails_the_build(tmp_path, warehouse_dir):
     con.close()
     result = transform.run_dbt(
         ["build", "--select", "+stg_companies"],
-        target_path=tmp_path / "target", log_path=tmp_path / "logs",
+        target_path=tmp_path / "target",
+        log_path=tmp_path / "logs",
     )
     assert result.returncode != 0
     assert "FAIL 1 not_null_stg_companies_industry_code" in result.stdout
@@ -482,17 +769,25 @@ def test_demo_2023_reproduces_the_report(warehouse_dir, tmp_path, monkeypatch):
     monkeypatch.setenv("PARKWH_PII_KEY", "demo test key")
     generate_demo(config.warehouse().inbox)
     ingest_all()
-    result = transform.run_dbt(["build"], target_path=tmp_path / "target", log_path=tmp_path / "logs")
+    result = transform.run_dbt(
+        ["build"], target_path=tmp_path / "target", log_path=tmp_path / "logs"
+    )
     assert result.returncode == 0, result.stdout[-6000:]
 
     con = duckdb.connect(str(config.warehouse().database))
     try:
-        designated = _rows(con, "select count(*) as bases, sum(case when submitted then 1 else 0 end) as submitted,"
-                                " count(distinct province_code) as provinces"
-                                " from marts.fct_base_year where reporting_year = 2023")[0]
+        designated = _rows(
+            con,
+            "select count(*) as bases, sum(case when submitted then 1 else 0 end) as submitted,"
+            " count(distinct province_code) as provinces"
+            " from marts.fct_base_year where reporting_year = 2023",
+        )[0]
         assert designated == {"bases": 68, "submitted": 66, "provinces": 21}
 
-        everything = _rows(con, "select * from published.report_summary where reporting_year = 2023 and scope = 'all'")[0]
+        everything = _rows(
+            con,
+            "select * from published.report_summary where reporting_year = 2023 and scope = 'all'",
+        )[0]
         assert everything["bases"] == 66
         assert everything["enterprises_in_park"] == 4900
         assert 16_200 <= everything["returnees_in_park"] < 16_300  # 1.62万余
@@ -503,7 +798,10 @@ def test_demo_2023_reproduces_the_report(warehouse_dir, tmp_path, monkeypatch):
         assert 59_300 <= everything["returnees_cum"] < 59_400  # 5.93万余
         assert everything["talent_national"] + everything["talent_provincial"] == 2499
 
-        top10 = _rows(con, "select * from published.report_summary where reporting_year = 2023 and scope = 'top10'")[0]
+        top10 = _rows(
+            con,
+            "select * from published.report_summary where reporting_year = 2023 and scope = 'top10'",
+        )[0]
         assert top10["bases"] == 10
         assert top10["incubated_cum"] == 9940
         assert top10["high_tech_cum"] == 2303

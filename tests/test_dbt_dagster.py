@@ -1,10 +1,9 @@
-"""Dagster sees the dbt models as assets downstream of ingestion and materialises them with metadata."""
+"""Dagster sees the dbt models as assets downstream of ingestion and builds them with metadata."""
 
 from __future__ import annotations
 
 import dagster as dg
 import duckdb
-
 from parkwh import config
 from test_dbt_build import write_raw_fixture
 
@@ -18,24 +17,33 @@ def _graph():
 def test_dbt_models_are_assets_downstream_of_the_raw_tables():
     graph = _graph()
     keys = {key.to_user_string() for key in graph.get_all_asset_keys()}
-    for expected in ("staging/stg_companies", "intermediate/int_base_figures_yearly",
-                     "marts/fct_base_year", "marts/dim_talent", "published/report_summary",
-                     "staging/submission_enums"):
+    for expected in (
+        "staging/stg_companies",
+        "intermediate/int_base_figures_yearly",
+        "marts/fct_base_year",
+        "marts/dim_talent",
+        "published/report_summary",
+        "staging/submission_enums",
+    ):
         assert expected in keys
     companies = graph.get(dg.AssetKey(["staging", "stg_companies"]))
     assert dg.AssetKey(["raw", "companies"]) in companies.parent_keys
     assert dg.AssetKey(["staging", "stg_submissions"]) in companies.parent_keys
-    assert dg.AssetKey(["raw", "submissions"]) in graph.get(
-        dg.AssetKey(["staging", "stg_submissions"])).parent_keys
+    assert (
+        dg.AssetKey(["raw", "submissions"])
+        in graph.get(dg.AssetKey(["staging", "stg_submissions"])).parent_keys
+    )
 
 
 def test_groups_follow_the_dbt_folders_and_have_an_owner():
     graph = _graph()
-    for key, group in [(["staging", "stg_talent"], "staging"),
-                       (["intermediate", "int_company_histories"], "intermediate"),
-                       (["marts", "fct_company_year"], "marts"),
-                       (["published", "report_summary"], "published"),
-                       (["staging", "provinces"], "staging")]:
+    for key, group in [
+        (["staging", "stg_talent"], "staging"),
+        (["intermediate", "int_company_histories"], "intermediate"),
+        (["marts", "fct_company_year"], "marts"),
+        (["published", "report_summary"], "published"),
+        (["staging", "provinces"], "staging"),
+    ]:
         node = graph.get(dg.AssetKey(key))
         assert node.group_name == group, key
         assert node.owners == ["team:parkwh"]
@@ -48,7 +56,9 @@ def test_the_code_location_collects_the_dbt_assets():
     assert dg.AssetKey(["published", "report_summary"]) in keys
 
 
-def test_materialize_builds_the_warehouse_with_row_counts_and_columns(warehouse_dir, tmp_path, monkeypatch):
+def test_materialize_builds_the_warehouse_with_row_counts_and_columns(
+    warehouse_dir, tmp_path, monkeypatch
+):
     from parkwh.defs.transform import defs, parkwh_dbt_models
 
     # dagster-dbt puts each run's artefacts under DBT_TARGET_PATH; keep them out of the project.

@@ -1,10 +1,9 @@
-"""No personal value from the talent rosters (name, ID number, phone) exists outside the raw schema."""
+"""No personal value of the talent rosters (name, ID number, phone) exists outside raw."""
 
 from __future__ import annotations
 
 import duckdb
 import pytest
-
 from test_dbt_build import build_fixture_warehouse
 
 PERSONAL_COLUMNS = ("person_name", "id_number", "phone")
@@ -44,7 +43,7 @@ def personal_data_outside_raw(con: duckdb.DuckDBPyConnection, substrings: bool =
         ).fetchone()[0]
         if not hits and substrings:
             hits = con.execute(
-                f'select count(*) from {relation} as r, personal_values as p'
+                f"select count(*) from {relation} as r, personal_values as p"
                 f" where p.kind in ('id', 'phone') and position(p.value in r.\"{column}\") > 0"
             ).fetchone()[0]
         if hits:
@@ -65,7 +64,10 @@ def test_raw_holds_personal_data_and_nothing_else_does(warehouse_database):
     con = duckdb.connect(str(warehouse_database))
     try:
         # The fixture does put personal data into raw: the scan below has something to miss.
-        assert con.execute("select count(*) from raw.talent where id_number is not null").fetchone()[0] > 0
+        assert (
+            con.execute("select count(*) from raw.talent where id_number is not null").fetchone()[0]
+            > 0
+        )
         relations = con.execute(
             "select count(distinct table_schema || '.' || table_name) from information_schema.columns"
             " where table_schema in ('staging', 'intermediate', 'marts', 'published')"
@@ -83,8 +85,12 @@ def test_the_scan_finds_a_leak(warehouse_database, tmp_path):
     con = duckdb.connect(str(copy))
     try:
         con.execute("create schema scratch")
-        con.execute("create view scratch.by_name as select person_key, person_name as who from raw.talent")
-        con.execute("create table scratch.notes as select 'call ' || phone || ' first' as note from raw.talent")
+        con.execute(
+            "create view scratch.by_name as select person_key, person_name as who from raw.talent"
+        )
+        con.execute(
+            "create table scratch.notes as select 'call ' || phone || ' first' as note from raw.talent"
+        )
         con.execute("create view scratch.plain as select id_number from raw.talent")
         found = personal_data_outside_raw(con)
         assert any(f.startswith("scratch.by_name.who") for f in found)
@@ -107,7 +113,8 @@ def test_dbt_fails_on_a_personal_column_outside_raw(warehouse_database, tmp_path
     con.close()
     result = transform.run_dbt(
         ["test", "--select", "assert_no_personal_columns_outside_raw"],
-        target_path=tmp_path / "target", log_path=tmp_path / "logs",
+        target_path=tmp_path / "target",
+        log_path=tmp_path / "logs",
     )
     assert result.returncode != 0
     assert "FAIL 1 assert_no_personal_columns_outside_raw" in result.stdout

@@ -143,9 +143,20 @@ def prepare_manifest(force: bool = False) -> Path:
         env["DBT_TARGET_PATH"] = str(project / "target")
         env["DBT_LOG_PATH"] = str(project / "logs")
         result = subprocess.run(
-            [dbt_executable(), "parse", "--quiet", "--project-dir", str(project),
-             "--profiles-dir", str(project)],
-            cwd=project, env=env, capture_output=True, text=True, check=False,
+            [
+                dbt_executable(),
+                "parse",
+                "--quiet",
+                "--project-dir",
+                str(project),
+                "--profiles-dir",
+                str(project),
+            ],
+            cwd=project,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
         )
         if result.returncode != 0:
             raise RuntimeError(f"dbt parse failed:\n{result.stdout}\n{result.stderr}".strip())
@@ -171,16 +182,33 @@ def run_dbt(
     warehouse().root.mkdir(parents=True, exist_ok=True)
     with writer_lock():
         return subprocess.run(
-            [dbt_executable(), *args, "--project-dir", str(project), "--profiles-dir", str(project)],
-            cwd=project, env=env, capture_output=True, text=True, check=False,
+            [
+                dbt_executable(),
+                *args,
+                "--project-dir",
+                str(project),
+                "--profiles-dir",
+                str(project),
+            ],
+            cwd=project,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
         )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m parkwh.transform", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m parkwh.transform", description=__doc__.splitlines()[0]
+    )
     commands = parser.add_subparsers(dest="command", required=True)
-    prepare = commands.add_parser("prepare", help="parse the dbt project into its manifest (if stale)")
-    prepare.add_argument("--force", action="store_true", help="parse even if the manifest is current")
+    prepare = commands.add_parser(
+        "prepare", help="parse the dbt project into its manifest (if stale)"
+    )
+    prepare.add_argument(
+        "--force", action="store_true", help="parse even if the manifest is current"
+    )
     build = commands.add_parser("build", help="dbt build on the warehouse in force")
     build.add_argument("dbt_args", nargs=argparse.REMAINDER, help="further dbt arguments")
     options = parser.parse_args(argv)
