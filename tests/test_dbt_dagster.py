@@ -98,3 +98,17 @@ def test_the_manifest_is_prepared_once_not_at_every_import():
     # A current manifest is not parsed again (parsing takes seconds: Dagster loads it at start-up).
     assert transform.prepare_manifest() == path
     assert path.stat().st_mtime_ns == stamp
+
+
+def test_the_install_step_prepares_the_manifest_from_the_command_line():
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-m", "parkwh.transform", "prepare"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "manifest.json" in result.stdout
