@@ -162,7 +162,7 @@ def build_quality_gate(
     def quality_gate(context: dg.AssetCheckExecutionContext):
         from parkwh.quality import audit, report, runner
 
-        run = runner.run_suites(suites, run_id=context.run_id)
+        run = runner.run_suites(suites, run_id=context.run.run_id)
         page = report.write_report(run)
         audit.write_check_results(run)
         _log(context, run, page, plan)

@@ -44,7 +44,7 @@ def run_suites(
     now = clock or (lambda: dt.datetime.now(dt.timezone.utc).replace(tzinfo=None))
     started = now()
     frames, relations = _read_datasets(suites)
-    context = _gx_context()
+    batch_definition = _gx_batch_definition()
     results: list[ExpectationResult] = []
     for suite in suites:
         for dataset, expectations in _by_dataset(suite.expectations).items():
@@ -53,7 +53,9 @@ def run_suites(
             if isinstance(loaded, Exception):
                 results.extend(_not_run(e, relation, str(loaded)) for e in expectations)
             else:
-                results.extend(_validate(context, suite, dataset, loaded, expectations, relation))
+                results.extend(
+                    _validate(batch_definition, suite, dataset, loaded, expectations, relation)
+                )
     order = {e.key: n for n, e in enumerate(e for s in suites for e in s.expectations)}
     results.sort(key=lambda r: order[r.key])
     return QualityRun(
@@ -174,8 +176,8 @@ def _explain(error: Exception) -> Exception:
 # ---------------------------------------------------------------------------- validating
 
 
-def _gx_context():
-    """An ephemeral Great Expectations context: nothing written to disk, nothing sent anywhere."""
+def _gx_batch_definition():
+    """A DataFrame batch definition in an ephemeral context: nothing written to disk or sent anywhere."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     import great_expectations as gx
     from great_expectations.data_context.types.base import (
@@ -190,8 +192,14 @@ def _gx_context():
         progress_bars=ProgressBarsConfig(globally=False, metric_calculations=False),
     )
     context = gx.get_context(mode="ephemeral", project_config=project_config)
-    context.data_sources.add_pandas(name="parkwh")
-    return context
+    # One asset and batch definition serve every dataset: the DataFrame is a batch parameter.
+    # (Each asset or suite added to a context re-serialises its whole configuration, which
+    # would cost more than the validations themselves.)
+    return (
+        context.data_sources.add_pandas(name="parkwh")
+        .add_dataframe_asset(name="dataset")
+        .add_batch_definition_whole_dataframe("whole")
+    )
 
 
 def build_expectation(expectation: Expectation):
@@ -205,7 +213,7 @@ def build_expectation(expectation: Expectation):
 
 
 def _validate(
-    context,
+    batch_definition,
     suite: Suite,
     dataset: str,
     frame: pd.DataFrame,
@@ -214,10 +222,7 @@ def _validate(
 ) -> list[ExpectationResult]:
     import great_expectations as gx
 
-    name = f"{suite.name}__{dataset.replace(':', '__')}"
-    asset = context.data_sources.get("parkwh").add_dataframe_asset(name=name)
-    batch_definition = asset.add_batch_definition_whole_dataframe("whole")
-    gx_suite = gx.ExpectationSuite(name=name)
+    gx_suite = gx.ExpectationSuite(name=f"{suite.name}.{dataset}")
     results: list[ExpectationResult] = []
     runnable: list[Expectation] = []
     for expectation in expectations:
@@ -229,7 +234,6 @@ def _validate(
         runnable.append(expectation)
     if not runnable:
         return results
-    gx_suite = context.suites.add(gx_suite)
     batch = batch_definition.get_batch(batch_parameters={"dataframe": frame})
     validation = batch.validate(gx_suite, result_format={"result_format": "COMPLETE"})
     by_key = {r.expectation_config.meta.get("parkwh_key"): r for r in validation.results}
