@@ -624,7 +624,9 @@ def _parse_json(path: Path, data: bytes) -> Any:
             "the JSON is nested too deeply; expected an object of parts, each a list of rows",
         ) from None
     except json.JSONDecodeError as exc:
-        what = "truncated" if exc.pos >= len(text.rstrip()) else "not valid JSON"
+        # An unterminated string is reported where it starts, but it too means the file stops short.
+        cut_short = exc.pos >= len(text.rstrip()) or exc.msg.startswith("Unterminated string")
+        what = "truncated" if cut_short else "not valid JSON"
         raise _fail(
             path, "bad_json", f"{what}: {exc.msg} at line {exc.lineno} column {exc.colno}"
         ) from None
