@@ -181,7 +181,10 @@ def plain(value: Any) -> Any:
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else float(value)
     if isinstance(value, float):
-        return None if math.isnan(value) else value
+        if math.isnan(value):
+            return None
+        # An integer column with gaps arrives as floats: show 2020, not 2020.0.
+        return int(value) if value.is_integer() and abs(value) < 2**53 else value
     if isinstance(value, int):
         return value
     if isinstance(value, dt.datetime):
