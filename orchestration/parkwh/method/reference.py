@@ -87,14 +87,15 @@ def _as_float(value: object) -> float:
 
 def year_data(catalogue: Catalogue, year: int, figures: Mapping[int, Mapping[str, Mapping[str, object] | None]],
               expert_scores: Mapping[str, Sequence[float]] | None = None,
-              base_codes: Sequence[str] | None = None) -> tuple[Method, YearData]:
+              base_codes: Sequence[str] | None = None, method: Method | None = None) -> tuple[Method, YearData]:
     """The method of ``year`` and its input, from figures per year and base (None: did not submit).
 
     ``figures[year][base_code]`` holds the base's figures (``fct_base_year`` columns); a base
     listed with ``None`` is designated but did not submit. ``figures[year - 1]`` (if present)
-    feeds the imputation of missing values.
+    feeds the imputation of missing values. ``method`` evaluates the year with another year's
+    method (what-if comparisons); by default the catalogue's method of ``year``.
     """
-    method = catalogue.method(year)
+    method = catalogue.method(year) if method is None else method
     this_year = figures[year]
     codes = tuple(base_codes) if base_codes is not None else tuple(sorted(this_year))
     raw = np.array([[indicator_value(i, this_year.get(c)) for i in method.indicators] for c in codes],
@@ -102,15 +103,13 @@ def year_data(catalogue: Catalogue, year: int, figures: Mapping[int, Mapping[str
     previous = np.full_like(raw, np.nan)
     if year - 1 in figures:
         try:
-            last = catalogue.method(year - 1)
+            before = {i.code: i for i in catalogue.method(year - 1).indicators}
         except ValueError:
-            last = None
-        if last is not None:
-            before = {i.code: i for i in last.indicators}
-            for j, indicator in enumerate(method.indicators):
-                if indicator.code in before:
-                    for b, code in enumerate(codes):
-                        previous[b, j] = indicator_value(before[indicator.code], figures[year - 1].get(code))
+            before = {}
+        for j, indicator in enumerate(method.indicators):
+            if indicator.code in before:
+                for b, code in enumerate(codes):
+                    previous[b, j] = indicator_value(before[indicator.code], figures[year - 1].get(code))
     submitted = np.array([this_year.get(c) is not None for c in codes], dtype=bool)
     experts = expert_scores or {}
     scores = tuple(np.asarray(experts.get(c, ()), dtype=float) for c in codes)
