@@ -260,18 +260,27 @@ def _facts(con, rng: random.Random) -> None:
 
 
 def _method_catalogue(con) -> None:
+    """The method's seeds, with the columns of ``seeds/method_*.csv``."""
     con.execute(
         "create table staging.method_indicators (indicator_code varchar, indicator_name_zh varchar,"
         " indicator_name_en varchar, unit varchar, dimension_code varchar, dimension_name_zh varchar,"
-        " dimension_name_en varchar, weight decimal(9,4), direction varchar, normalisation varchar,"
-        " first_year integer, last_year integer)"
+        " dimension_name_en varchar, dimension_weight double, indicator_weight double,"
+        " direction integer, normalisation varchar, score_low double, score_high double,"
+        " goal_low double, goal_high double, numerator varchar, denominator varchar,"
+        " first_year integer, last_year integer, definition varchar)"
     )
     for dim, dim_zh, dim_en, indicators in DIMENSIONS:
         for code, zh, en, unit, weight in indicators:
             con.execute(
-                "insert into staging.method_indicators values (?, ?, ?, ?, ?, ?, ?, ?, 'positive', 'min_max', 2019, null)",
-                [code, zh, en, unit, dim, dim_zh, dim_en, weight],
+                "insert into staging.method_indicators values (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, 'min_max',"
+                " 0, 100, null, null, ?, null, 2019, null, ?)",
+                [code, zh, en, unit, dim, dim_zh, dim_en, DIMENSION_WEIGHT * 100, weight * 10, code, en],
             )
+    con.execute(
+        "create table staging.method_parameters (first_year integer, last_year integer,"
+        " expert_share double, mc_draws integer, mc_seed bigint)"
+    )
+    con.execute("insert into staging.method_parameters values (2019, null, 0.3, 1000, 20240619)")
 
 
 def _rank(con, year: int, rng: random.Random, *, replace: bool = False) -> None:
@@ -279,11 +288,15 @@ def _rank(con, year: int, rng: random.Random, *, replace: bool = False) -> None:
     if not _table_exists(con, "published", "park_scores"):
         con.execute(
             "create table published.park_scores (reporting_year integer, base_code varchar,"
-            " dimension_code varchar, dimension_name_zh varchar, dimension_name_en varchar,"
-            " dimension_weight double, dimension_score decimal(9,3), indicator_code varchar,"
-            " indicator_name_zh varchar, indicator_name_en varchar, raw_value double,"
-            " treated_value double, normalised_value double, weight double, contribution double,"
-            " imputed boolean)"
+            " base_name_zh varchar, dimension_code varchar, dimension_name_zh varchar,"
+            " dimension_name_en varchar, indicator_code varchar, indicator_name_zh varchar,"
+            " indicator_name_en varchar, unit varchar, submission_id varchar, numerator_value double,"
+            " denominator_value double, raw_value double, imputed boolean, imputation_rule varchar,"
+            " imputed_value double, treatment varchar, treated_value double, normalisation varchar,"
+            " normalised_value double, indicator_weight double, dimension_weight double,"
+            " effective_indicator_weight double, effective_dimension_weight double, weight double,"
+            " contribution double, dimension_score double, indicator_score double,"
+            " expert_score double, score decimal(9,3), ranked boolean)"
         )
         con.execute(
             "create table published.park_ranking (reporting_year integer, rank integer,"
@@ -296,29 +309,36 @@ def _rank(con, year: int, rng: random.Random, *, replace: bool = False) -> None:
         con.execute("delete from published.park_scores where reporting_year = ?", [year])
         con.execute("delete from published.park_ranking where reporting_year = ?", [year])
     for dim, dim_zh, dim_en, indicators in DIMENSIONS:
-        for code, zh, en, _unit, weight in indicators:
+        for code, zh, en, unit, weight in indicators:
             # min-max normalisation of the submitted bases' values, 0..100
             con.execute(
                 f"""
-                insert into published.park_scores
+                insert into published.park_scores by name
                 with v as (
-                    select base_code, cast({code} as double) as raw_value
+                    select base_code, base_name_zh, submission_id, cast({code} as double) as raw_value
                     from marts.fct_base_year where reporting_year = $year and submitted
                 ), s as (
                     select *, 100 * (raw_value - min(raw_value) over ())
                         / nullif(max(raw_value) over () - min(raw_value) over (), 0) as n
                     from v
                 )
-                select $year, base_code, $dim, $dim_zh, $dim_en, $dw, null, $code, $zh, $en,
-                       raw_value, raw_value, coalesce(n, 50), $w, coalesce(n, 50) * $w * $dw, false
+                select $year as reporting_year, base_code, base_name_zh, $dim as dimension_code,
+                       $dim_zh as dimension_name_zh, $dim_en as dimension_name_en,
+                       $code as indicator_code, $zh as indicator_name_zh, $en as indicator_name_en,
+                       $unit as unit, submission_id, raw_value as numerator_value,
+                       raw_value, false as imputed, 'none' as treatment, raw_value as treated_value,
+                       'min_max' as normalisation, coalesce(n, 50) as normalised_value,
+                       $w as indicator_weight, $dw as dimension_weight,
+                       $w as effective_indicator_weight, $dw as effective_dimension_weight,
+                       $w * $dw as weight, coalesce(n, 50) * $w * $dw as contribution
                 from s
                 """,
                 {"year": year, "dim": dim, "dim_zh": dim_zh, "dim_en": dim_en, "dw": DIMENSION_WEIGHT,
-                 "code": code, "zh": zh, "en": en, "w": weight},
+                 "code": code, "zh": zh, "en": en, "unit": unit, "w": weight},
             )
     con.execute(
         "update published.park_scores as p set dimension_score = d.score from ("
-        " select base_code, dimension_code, round(sum(normalised_value * weight), 3) as score"
+        " select base_code, dimension_code, round(sum(normalised_value * indicator_weight), 3) as score"
         " from published.park_scores where reporting_year = $year group by all) as d"
         " where p.reporting_year = $year and p.base_code = d.base_code and p.dimension_code = d.dimension_code",
         {"year": year},
@@ -364,12 +384,20 @@ def _rank(con, year: int, rng: random.Random, *, replace: bool = False) -> None:
         )
         select $year, r.rank, r.base_code, r.base_name_zh, r.base_name_en, r.province,
                case when r.ranked then r.score end, r.indicator_score, r.expert_score,
-               prev.rank - r.rank, r.rank, greatest(r.rank - 2, 1), r.rank + 2, r.ranked
+               prev.rank - r.rank, r.rank, case when r.ranked then greatest(r.rank - 2, 1) end,
+               r.rank + 2, r.ranked
         from ranked as r
         left join published.park_ranking as prev
             on prev.reporting_year = $year - 1 and prev.base_code = r.base_code
         """,
         {"year": year, "not_ranked": not_ranked},
+    )
+    con.execute(
+        "update published.park_scores as s set indicator_score = r.indicator_score,"
+        " expert_score = r.expert_score, score = r.score, ranked = r.ranked"
+        " from published.park_ranking as r"
+        " where r.reporting_year = s.reporting_year and r.base_code = s.base_code and s.reporting_year = ?",
+        [year],
     )
 
 

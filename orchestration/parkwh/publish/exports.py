@@ -216,7 +216,7 @@ def write_manifest(
         "tables": manifest_tables,
         "not_exported": dict(sorted((not_exported or {}).items())),
     }
-    path = config.warehouse().exports / MANIFEST_NAME
+    path = manifest_path()
     files.write_bytes_atomically(
         path, (json.dumps(manifest, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
     )
@@ -230,6 +230,9 @@ def _utc_text(moment: dt.datetime) -> str:
     return moment.isoformat(timespec="seconds") + "Z"
 
 
+def manifest_path() -> Path:
+    return config.warehouse().exports / MANIFEST_NAME
+
+
 def read_manifest() -> dict:
-    path = config.warehouse().exports / MANIFEST_NAME
-    return json.loads(path.read_text(encoding="utf-8"))
+    return json.loads(manifest_path().read_text(encoding="utf-8"))

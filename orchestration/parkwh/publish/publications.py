@@ -195,8 +195,16 @@ def submissions_in_force(con: duckdb.DuckDBPyConnection, year: int) -> list[tupl
     return rows
 
 
+METHOD_TABLES = ("method_indicators", "method_parameters")
+"""The method as data (dbt seeds): a year's method is their rows valid in that year."""
+
+
 def method_version(con: duckdb.DuckDBPyConnection, year: int) -> str:
-    """The method's version: the one the ranking names, else a digest of the method catalogue."""
+    """The method's version: the one the ranking names, else a digest of the method valid in ``year``.
+
+    The digest covers the catalogue's and the parameters' rows valid in the year (first_year ..
+    last_year), so changing the method from some later year on leaves earlier years' versions be.
+    """
     for table in (RANKING, "park_scores"):
         if _has_column(con, PUBLISHED_SCHEMA, table, "method_version"):
             found = con.execute(
@@ -206,15 +214,27 @@ def method_version(con: duckdb.DuckDBPyConnection, year: int) -> str:
             ).fetchall()
             if found:
                 return "+".join(r[0] for r in found)
-    catalogue = con.execute(
-        "select schema_name, table_name from duckdb_tables() where database_name = current_database()"
-        " and table_name = 'method_indicators' order by schema_name = 'published' desc, schema_name"
-    ).fetchall()
-    if catalogue:
-        schema, name = catalogue[0]
-        rows = con.execute(f'select * from "{schema}"."{name}" order by all').fetchall()
-        return f"catalogue-{_sha256(rows)[:12]}"
-    return "unversioned"
+    parts = []
+    for name in METHOD_TABLES:
+        found = con.execute(
+            "select schema_name from duckdb_tables() where database_name = current_database()"
+            " and table_name = ? order by schema_name = 'staging' desc, schema_name limit 1",
+            [name],
+        ).fetchone()
+        if found is None:
+            continue
+        relation = f'"{found[0]}"."{name}"'
+        select, where = "*", ""
+        if _has_column(con, found[0], name, "first_year") and _has_column(con, found[0], name, "last_year"):
+            # The validity only picks the rows: closing a row from a later year on (setting its
+            # last_year) leaves the method of the years it still covers as it was.
+            select = "* exclude (first_year, last_year)"
+            where = f" where coalesce(first_year, $y) <= $y and coalesce(last_year, $y) >= $y"
+        rows = con.execute(f"select {select} from {relation}{where} order by all", {"y": year} if where else {}).fetchall()
+        parts.append([name, rows])
+    if not parts:
+        return "unversioned"
+    return f"method-{_sha256(parts)[:12]}"
 
 
 def content_digest(con: duckdb.DuckDBPyConnection, tables: Iterable[Table], year: int) -> dict[str, str]:
