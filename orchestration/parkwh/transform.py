@@ -4,6 +4,11 @@ dbt runs in its own process. Everything it needs to find the warehouse in force 
 environment built here (``dbt_env``): ``profiles.yml`` reads every value with ``env_var()``, so
 a test that sets ``PARKWH_WAREHOUSE_DIR`` builds its own DuckDB file and never the developer's.
 
+A dbt command that writes (``build``, ``run``, ``seed``) works on a copy of the warehouse file,
+which replaces the file in one step when dbt has finished (``building_aside``): dbt replaces
+tables one at a time, so a build killed half-way in place would leave some tables rebuilt from
+new rows and others not. Killed on the copy, it leaves the previous warehouse whole.
+
 The manifest (``dbt_project/target/manifest.json``) is prepared once, by ``python -m
 parkwh.transform prepare`` at install time, and again only when a file of the dbt project or a
 seed has changed since: Dagster reads it at start-up, and parsing a dbt project takes seconds.
@@ -17,8 +22,10 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
+import duckdb
 from filelock import FileLock
 
 from parkwh.config import dbt_project_dir, seeds_dir, warehouse
@@ -26,6 +33,10 @@ from parkwh.config import dbt_project_dir, seeds_dir, warehouse
 PROFILE = "parkwh"
 DEFAULT_TARGET = "duckdb"
 _PROJECT_SUFFIXES = {".sql", ".yml", ".yaml", ".csv", ".md"}
+_WRITING_COMMANDS = {"build", "run", "seed", "snapshot"}
+
+_building: Path | None = None
+"""The copy of the warehouse file a build is writing, while one is (see ``building_aside``)."""
 
 
 def venv_bin() -> Path:
@@ -52,7 +63,7 @@ def dbt_env(base: dict[str, str] | None = None) -> dict[str, str]:
     env["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "false"
     env["DO_NOT_TRACK"] = "1"
     env["DBT_PROFILES_DIR"] = str(dbt_project_dir())
-    env["PARKWH_DUCKDB_PATH"] = str(warehouse().database)
+    env["PARKWH_DUCKDB_PATH"] = str(_building or warehouse().database)
     env.setdefault("PARKWH_TARGET", DEFAULT_TARGET)
     return env
 
@@ -83,6 +94,89 @@ def writer_lock() -> contextlib.AbstractContextManager:
     from parkwh.db import writer_lock as lock
 
     return lock()
+
+
+def building_path() -> Path:
+    """Where a build writes its copy of the warehouse file: a hidden name beside it."""
+    database = warehouse().database
+    return database.with_name(f".{database.stem}.building{database.suffix}")
+
+
+def _checkpoint(path: Path) -> None:
+    # Folds a write-ahead log left by a killed writer into the file, so the file alone is whole.
+    connection = duckdb.connect(str(path))
+    try:
+        connection.execute("CHECKPOINT")
+    finally:
+        connection.close()
+
+
+def _discard(path: Path) -> None:
+    path.unlink(missing_ok=True)
+    path.with_name(path.name + ".wal").unlink(missing_ok=True)
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+@dataclass
+class Build:
+    """A build running aside: set ``keep`` to False to leave the warehouse as it was."""
+
+    path: Path
+    keep: bool = True
+
+
+@contextlib.contextmanager
+def building_aside() -> Iterator[Build]:
+    """Let dbt write a copy of the warehouse file, which then replaces it in one step.
+
+    Holds the writer lock throughout. The copy replaces the warehouse when the block ends
+    normally with ``keep`` true (a dbt that ran to its end, even with failed tests, as a build in
+    place would have left it); it is discarded on an exception or when ``keep`` is false (dbt
+    killed). A copy left by a process that was killed is discarded by the next build.
+    """
+    global _building
+    from parkwh import db
+
+    with writer_lock():
+        database = warehouse().database
+        aside = building_path()
+        _discard(aside)
+        if not database.exists():
+            with db.connect():
+                pass  # created by parkwh, with the storage every DuckDB client opens
+        _checkpoint(database)
+        database.with_name(database.name + ".wal").unlink(missing_ok=True)
+        temporary = aside.with_name(aside.name + ".copying")
+        try:
+            with database.open("rb") as source, temporary.open("wb") as target:
+                while chunk := source.read(1 << 24):
+                    target.write(chunk)
+            os.replace(temporary, aside)
+        finally:
+            temporary.unlink(missing_ok=True)
+        build = Build(aside)
+        previous, _building = _building, aside
+        try:
+            yield build
+        except BaseException:
+            _discard(aside)
+            raise
+        finally:
+            _building = previous
+        if not build.keep:
+            _discard(aside)
+            return
+        _checkpoint(aside)
+        _fsync(aside)
+        os.replace(aside, database)
+        _fsync(database.parent)
 
 
 def release_duckdb_connections() -> None:
@@ -180,22 +274,27 @@ def run_dbt(
     if log_path is not None:
         env["DBT_LOG_PATH"] = str(log_path)
     warehouse().root.mkdir(parents=True, exist_ok=True)
+    command = [
+        dbt_executable(),
+        *args,
+        "--project-dir",
+        str(project),
+        "--profiles-dir",
+        str(project),
+    ]
     with writer_lock():
-        return subprocess.run(
-            [
-                dbt_executable(),
-                *args,
-                "--project-dir",
-                str(project),
-                "--profiles-dir",
-                str(project),
-            ],
-            cwd=project,
-            env=env,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
+        if not (set(args[:1]) & _WRITING_COMMANDS):
+            return subprocess.run(
+                command, cwd=project, env=env, capture_output=True, text=True, check=False
+            )
+        with building_aside() as build:
+            env["PARKWH_DUCKDB_PATH"] = str(build.path)
+            result = subprocess.run(
+                command, cwd=project, env=env, capture_output=True, text=True, check=False
+            )
+            # Killed by a signal, dbt may have stopped anywhere: the warehouse stays as it was.
+            build.keep = result.returncode >= 0
+        return result
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -65,17 +65,24 @@ with transform.dbt_environment():
     ),
 )
 def parkwh_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
-    """Builds and tests the dbt models on the warehouse in force, one writer at a time."""
-    with transform.dbt_environment(), transform.writer_lock():
-        try:
-            yield from (
-                dbt.cli(["build"], context=context)
-                .stream()
-                .fetch_row_counts()
-                .fetch_column_metadata()
-            )
-        finally:
-            transform.release_duckdb_connections()
+    """Builds and tests the dbt models on the warehouse in force, one writer at a time.
+
+    dbt builds a copy of the warehouse file that replaces it once dbt has run to its end
+    (``transform.building_aside``): a run killed half-way leaves the previous warehouse whole.
+    """
+    with transform.writer_lock():
+        with transform.building_aside() as build, transform.dbt_environment():
+            invocation = dbt.cli(["build"], context=context, raise_on_error=False)
+            try:
+                yield from invocation.stream().fetch_row_counts().fetch_column_metadata()
+            finally:
+                transform.release_duckdb_connections()
+            # Killed by a signal, dbt may have stopped anywhere: keep the warehouse as it was.
+            build.keep = invocation.process.wait() >= 0
+        # Failed tests fail the step as before, once the models dbt built are in place.
+        error = invocation.get_error()
+        if error is not None:
+            raise error
 
 
 defs = dg.Definitions(
