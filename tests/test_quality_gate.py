@@ -126,6 +126,18 @@ def test_the_gate_guards_the_inputs_of_every_publishing_asset():
     assert specs[("staging/stg_companies", "quality_submissions")].blocking
 
 
+def test_an_asset_of_the_publish_group_is_guarded_through_its_inputs():
+    @dg.asset(key=["marts", "dim_base"])
+    def dim_base() -> None: ...
+
+    @dg.asset(key=["published_database"], deps=[dim_base], group_name="publish")
+    def published_database() -> None: ...
+
+    plan = checks.plan_gate(load_suites(), [dim_base, published_database])
+    assert plan.publication_inputs == (dg.AssetKey(["marts", "dim_base"]),)
+    assert plan.ungated == ()
+
+
 def test_a_publishing_asset_built_with_its_inputs_is_reported_ungated():
     @dg.multi_asset(specs=[dg.AssetSpec(["marts", "fct_base_year"]),
                            dg.AssetSpec(["published", "report_summary"], deps=[["marts", "fct_base_year"]])])

@@ -488,11 +488,18 @@ def summary_rows(bases: list[Base], ranking: list[dict]) -> list[dict]:
 def _write_candidates(con, bases: list[Base]) -> None:
     ranking = ranking_rows(bases)
     create(con, "marts.candidate_park_ranking", RANKING_COLUMNS, ranking)
+    # Two indicators per ranked base, weighted 0.6 and 0.4, each normalised to the indicator score:
+    # the contributions add up to it.
     create(con, "marts.candidate_park_scores", [
-        ("reporting_year", "INTEGER"), ("base_code", "VARCHAR"), ("indicator_code", "VARCHAR"),
-        ("normalised_value", "DOUBLE"), ("weight", "DOUBLE")],
-        [dict(reporting_year=r["reporting_year"], base_code=r["base_code"], indicator_code="incubated_cum",
-              normalised_value=float(r["indicator_score"]), weight=1.0) for r in ranking if r["ranked"]])
+        ("reporting_year", "INTEGER"), ("base_code", "VARCHAR"), ("dimension_code", "VARCHAR"),
+        ("indicator_code", "VARCHAR"), ("normalised_value", "DOUBLE"), ("weight", "DOUBLE"),
+        ("contribution", "DOUBLE"), ("dimension_score", "DOUBLE"), ("indicator_score", "DOUBLE"),
+        ("score", "DECIMAL(9,3)"), ("ranked", "BOOLEAN")],
+        [dict(reporting_year=r["reporting_year"], base_code=r["base_code"], dimension_code="scale",
+              indicator_code=code, normalised_value=float(r["indicator_score"]), weight=weight,
+              contribution=weight * float(r["indicator_score"]), dimension_score=float(r["indicator_score"]),
+              indicator_score=float(r["indicator_score"]), score=r["score"], ranked=True)
+         for r in ranking if r["ranked"] for code, weight in (("incubated_cum", 0.6), ("returnees_cum", 0.4))])
     money_columns = {"revenue_yuan", "tax_yuan", "vc_yuan", "fiscal_yuan"}
     create(con, "marts.candidate_report_summary", [("reporting_year", "INTEGER"), ("scope", "VARCHAR"),
                                                    ("bases", "BIGINT")]
@@ -621,9 +628,16 @@ CORRUPTIONS = {
     "score above 100": (
         "update marts.candidate_park_ranking set score = 100.5 where reporting_year = 2022 and base_code = 'JS001'",
         "published", "published.score_in_range", "JS001"),
+    "contributions that do not add up": (
+        "update marts.candidate_park_scores set contribution = contribution + 1 "
+        "where reporting_year = 2023 and base_code = 'SH001' and indicator_code = 'returnees_cum'",
+        "published", "published.scores_contributions_add_up", "SH001"),
     "summary that is not the sum of its facts": (
         "update marts.candidate_report_summary set revenue_yuan = revenue_yuan + 1 "
         "where reporting_year = 2023 and scope = 'all'",
+        "published", "published.summary_equals_sum_of_facts", None),
+    "summary without its mean score": (
+        "update marts.candidate_report_summary set avg_score = null where reporting_year = 2022",
         "published", "published.summary_equals_sum_of_facts", None),
     "self-reported total far from the roster": (
         "update marts.base_year_reconciliation set reported_value = computed_value * 2 + 10, "

@@ -30,7 +30,10 @@ from parkwh.quality.suites import Suite
 GATE_CHECK_NAME = "publication_gate"
 CHECK_OP_NAME = "quality_gate"
 PUBLISHING_PREFIXES = ("published", "exports", "reports")
-"""An asset key starting with one of these publishes: it must not materialise when the gate closes."""
+PUBLISHING_GROUPS = ("published", "publish")
+"""An asset publishes (and must not materialise when the gate closes) when its key starts with one
+of these prefixes (the ``published`` schema's tables, the exports) or it is in one of these groups
+(the read-only copy, the report)."""
 METADATA_SAMPLE_ROWS = 5
 
 
@@ -38,8 +41,8 @@ def suite_check_name(suite: str) -> str:
     return f"quality_{suite}"
 
 
-def is_publishing(key: dg.AssetKey) -> bool:
-    return bool(key.path) and key.path[0] in PUBLISHING_PREFIXES
+def is_publishing(key: dg.AssetKey, group: str | None = None) -> bool:
+    return (bool(key.path) and key.path[0] in PUBLISHING_PREFIXES) or group in PUBLISHING_GROUPS
 
 
 @dataclass(frozen=True)
@@ -71,14 +74,15 @@ def plan_gate(
             if key is not None:
                 table_keys[name] = key
                 break
+    groups = {key: a.group_names_by_key.get(key) for a in definitions for key in a.keys}
     inputs: list[dg.AssetKey] = []
     ungated: list[str] = []
     for assets_def in definitions:
         for key in assets_def.keys:
-            if not is_publishing(key):
+            if not is_publishing(key, groups.get(key)):
                 continue
             for parent in sorted(assets_def.asset_deps.get(key, ()), key=lambda k: k.path):
-                if is_publishing(parent) or parent not in materialised:
+                if is_publishing(parent, groups.get(parent)) or parent not in materialised:
                     continue
                 if parent in assets_def.keys:
                     ungated.append(
