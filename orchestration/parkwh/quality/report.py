@@ -104,7 +104,7 @@ def render(run: QualityRun) -> str:
         "<h1>parkwh data quality</h1>",
         f'<p class="meta">Run <code>{_e(run.run_id)}</code> · started {_e(run.started_at.isoformat(timespec="seconds"))} UTC'
         f" · finished {_e(run.finished_at.isoformat(timespec='seconds'))} UTC · "
-        f"{len(run.results)} expectations in {len(run.suites)} suites</p>",
+        f"{len(run.results)} expectations in {len(run.suites)} suite{'s' if len(run.suites) != 1 else ''}</p>",
         f'<div class="verdict {"open" if run.gate_open else "closed"}">{_e(run.verdict())}</div>',
         _summary_table(run),
     ]

@@ -133,11 +133,11 @@ class QualityRun:
     def verdict(self) -> str:
         counts = self.counts()
         if self.gate_open:
-            note = f", {counts[WARN]} warnings to look at" if counts[WARN] else ""
-            return f"Gate open: all {len(self.results)} expectations met their error level{note}."
+            note = f", {_count(counts[WARN], 'warning')} to look at" if counts[WARN] else ""
+            return f"Gate open: no error-level expectation failed ({len(self.results)} checked){note}."
         return (
-            f"Gate closed: {counts[FAIL]} error-level expectations failed; nothing new is published "
-            "and the previous publication stays in place."
+            f"Gate closed: {_count(counts[FAIL], 'error-level expectation')} failed; nothing new is "
+            "published and the previous publication stays in place."
         )
 
     def to_json(self) -> str:
@@ -204,6 +204,10 @@ def plain(value: Any) -> Any:
             return None
     text = str(value)
     return None if text in ("NaT", "nan", "<NA>") else text
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def _short(value: Any, limit: int = 80) -> str:
