@@ -6,7 +6,7 @@ the catalogue's, and only the expert panel's scores (which the report does not p
 chosen. ``expert_targets`` computes every base's indicator score with the numpy reference, then
 picks each base's expert score (the trimmed mean the demo's seven experts must reach) so that
 
-- the ten bases come out first, in the report's order, at least ``gap`` apart;
+- the ten bases come out first, in the report's order, about ``gap`` apart (never under half of it);
 - their published scores (rounded to the method's decimals) average exactly ``target_mean``;
 - every other base scores below the tenth, and no expert score leaves [0, 100].
 
@@ -96,12 +96,36 @@ def expert_targets(figures: Mapping[str, Mapping[str, object] | None], top10: Se
             f"{needed:.1f} or more): the demo's top 10 must lead the other bases on more indicators")
 
     # Published scores the experts agree with: the indicator scores, made strictly decreasing in
-    # the report's order, then moved together to the report's mean.
-    desired = top_i.copy()
-    for k in range(1, len(desired)):
-        desired[k] = min(desired[k], desired[k - 1] - gap)
-    desired += target_mean - desired.mean()
-    experts = [_on_grid((d - (1 - share) * i) / share, COARSE_GRID) for d, i in zip(desired, top_i)]
+    # the report's order, then moved together to the report's mean. A base whose experts would
+    # need more than 100 stays at its ceiling and the others move further.
+    ceiling = (1 - share) * top_i + share * 100.0
+    floor = (1 - share) * top_i
+
+    def schedule(shift: float) -> np.ndarray:
+        p = np.minimum(top_i + shift, ceiling)
+        for k in range(1, len(p)):
+            p[k] = min(p[k], p[k - 1] - gap)
+        return p
+
+    low, high = -100.0, 100.0
+    if schedule(high).mean() < target_mean:
+        raise CalibrationError(
+            f"the top 10 cannot average {target_mean} in the report's order under the {year} method: their "
+            f"indicator scores are {', '.join(f'{c} {v:.3f}' for c, v in zip(top10, top_i))}; each must be "
+            f"high enough that its expert score (at most 100) can lift it above the bases after it")
+    for _ in range(200):
+        middle = (low + high) / 2
+        if schedule(middle).mean() < target_mean:
+            low = middle
+        else:
+            high = middle
+    desired = schedule(high)
+    if np.any(desired < floor - 1e-9):
+        raise CalibrationError(
+            f"the top 10's indicator scores are so far apart that an expert score below 0 would be needed "
+            f"to keep them in the report's order at a mean of {target_mean}")
+    experts = [min(100.0, max(0.0, _on_grid((d - (1 - share) * i) / share, COARSE_GRID)))
+               for d, i in zip(desired, top_i)]
     experts = _hit_mean(list(top10), experts, published, target_mean, digits, gap)
 
     targets = dict(zip(top10, experts))
@@ -111,10 +135,10 @@ def expert_targets(figures: Mapping[str, Mapping[str, object] | None], top10: Se
     wishes = {c: float(preferred.get(c, indicator[c])) if preferred else indicator[c] for c in others}
     # The experts rate no other base above a top-10 base: their wishes are scaled down together
     # (keeping their order) until the best of them is a point below the top 10's lowest.
-    ceiling = min(experts) - 1.0
-    factor = min(1.0, ceiling / max(wishes.values())) if wishes and max(wishes.values()) > 0 else 1.0
+    others_ceiling = min(experts) - 1.0
+    factor = min(1.0, others_ceiling / max(wishes.values())) if wishes and max(wishes.values()) > 0 else 1.0
     for code in others:
-        # Below the tenth base by at least the gap.
+        # Below the tenth base by at least the spacing.
         limit = (tenth - gap - (1 - share) * indicator[code]) / share
         expert = np.floor(min(wishes[code] * factor, limit, 100.0) / COARSE_GRID) * COARSE_GRID
         if expert < 0:
@@ -138,7 +162,8 @@ def _hit_mean(top10: list[str], experts: list[float], published, target_mean: fl
 
     def ordered(values: list[float]) -> bool:
         s = [published(c, e) for c, e in zip(top10, values)]
-        return all(a - b >= gap - 1e-9 for a, b in zip(s, s[1:])) and all(0 <= e <= 100 for e in values)
+        # Nudges may eat into the spacing, never below half of it.
+        return all(a - b >= gap / 2 - 1e-9 for a, b in zip(s, s[1:])) and all(0 <= e <= 100 for e in values)
 
     values = list(experts)
     missing = wanted - total(values)
@@ -188,7 +213,7 @@ def _room(top10: list[str], values: list[float], published, k: int) -> float:
 def _check(top10: list[str], targets: dict[str, float], scores: dict[str, float], target_mean: float,
            gap: float) -> None:
     top = [scores[c] for c in top10]
-    if any(a - b < gap - 1e-9 for a, b in zip(top, top[1:])):
+    if any(a - b < gap / 2 - 1e-9 for a, b in zip(top, top[1:])):
         raise CalibrationError("the top 10 do not come out in the report's order")
     others = [s for c, s in scores.items() if c not in top10]
     if others and max(others) >= top[-1]:

@@ -409,7 +409,7 @@ class YearResult:
         present = ~np.isnan(self.normalised)
         within = effective_weights(present, self.indicator_weights, self.groups)
         dim_present = ~np.isnan(self.dimension_scores)
-        across = effective_weights(dim_present, self.dimension_weights, np.eye(len(self.method.dimensions)))
+        across = effective_weights(dim_present, self.dimension_weights, np.ones((len(self.method.dimensions), 1)))
         overall = within * (across @ self.groups.T)
         return overall * self.normalised
 
