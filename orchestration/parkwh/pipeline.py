@@ -27,7 +27,6 @@ import filelock
 
 from parkwh import config, db
 from parkwh.defs import operations
-from parkwh.defs.operations import STAGES
 
 LAUNCHED_BY_TAG = "parkwh/launched_by"
 LAUNCHER = "parkwh_run"
@@ -380,13 +379,15 @@ def run_pipeline(
     job: str = operations.PIPELINE_JOB,
     progress: ProgressCallback | None = None,
     instance: dg.DagsterInstance | None = None,
+    console_log_level: str = "WARNING",
 ) -> RunSummary:
     """Run ``job`` in process (``pipeline``: ingest every year, then everything once).
 
     ``years``: reporting years to run (default: every year folder of the inbox). ``instance``:
     the Dagster instance to record runs in (default: the warehouse's own). Returns what happened;
     a failed step or a closed gate is in the summary, not an exception. Raises ``PipelineError``
-    when nothing can start (no inbox, a year parkwh does not evaluate).
+    when nothing can start (no inbox, a year parkwh does not evaluate). ``console_log_level``:
+    what of Dagster's log reaches the console (the run's event log keeps everything).
     """
     progress = progress or _noop
     started = time.perf_counter()
@@ -395,8 +396,6 @@ def run_pipeline(
     summary = RunSummary(years=sorted(set(partitions)))
     definitions = _load_definitions()
     stages = operations.stage_of_assets(definitions.resolve_asset_graph())
-    fingerprints = operations.inbox_fingerprints(summary.years) if summary.years else {}
-    project = operations.project_digest()
 
     with contextlib.ExitStack() as stack:
         if instance is None:
@@ -409,14 +408,11 @@ def run_pipeline(
                 job=job_name, partition=str(year) if year else None, run_id=str(uuid.uuid4())
             )
             summary.runs.append(run)
-            tags = {LAUNCHED_BY_TAG: LAUNCHER, PID_TAG: str(os.getpid())}
-            if year is not None:
-                digest = operations.inputs_digest(year, fingerprints, project)
-                tags.update(
-                    operations.run_tags(
-                        LAUNCHER, year, digest, publishes=job_name == operations.PIPELINE_JOB
-                    )
-                )
+            tags = {
+                **operations.run_tags(LAUNCHER, year),
+                LAUNCHED_BY_TAG: LAUNCHER,
+                PID_TAG: str(os.getpid()),
+            }
             instance.add_event_listener(run.run_id, _Collector(summary, stages, progress))
             label = f"{job_name} {year}" if year is not None else job_name
             progress(ProgressEvent("run", label=label))
@@ -427,6 +423,7 @@ def run_pipeline(
                 run_id=run.run_id,
                 tags=tags,
                 raise_on_error=False,
+                run_config={"loggers": {"console": {"config": {"log_level": console_log_level}}}},
             )
             run.success = result.success
             run.seconds = time.perf_counter() - run_started

@@ -25,13 +25,12 @@ import json
 import os
 import re
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import dagster as dg
 
-from parkwh import config
 from parkwh.defs.partitions import reporting_year_partitions
 from parkwh.defs.transform import parkwh_dbt_models
 from parkwh.ingest import archive, inbox
@@ -217,19 +216,15 @@ SETTINGS = OperationSettings.from_env()
 
 TRIGGER_TAG = "parkwh/trigger"
 YEAR_TAG = "parkwh/reporting_year"
-INPUTS_TAG = "parkwh/inputs"
-"""A digest of everything a year's publication is computed from (see ``inputs_digest``)."""
-PUBLISHES_TAG = "parkwh/publishes"
 FILES_TAG = "parkwh/files"
 
 
-def run_tags(trigger: str, year: int, inputs: str, publishes: bool = True) -> dict[str, str]:
-    return {
-        TRIGGER_TAG: trigger,
-        YEAR_TAG: str(year),
-        INPUTS_TAG: inputs,
-        PUBLISHES_TAG: "true" if publishes else "false",
-    }
+def run_tags(trigger: str, year: int | None = None) -> dict[str, str]:
+    """What started a run and for which reporting year: shown and filterable in the UI."""
+    tags = {TRIGGER_TAG: trigger}
+    if year is not None:
+        tags[YEAR_TAG] = str(year)
+    return tags
 
 
 # ---------------------------------------------------------------------------- fingerprints
@@ -298,70 +293,6 @@ def inbox_years(current_time: dt.datetime | None = None) -> tuple[list[int], lis
     return [y for y in folders if y in known], [y for y in folders if y not in known]
 
 
-def inbox_fingerprints(
-    years: Iterable[int] | None = None, cache: Mapping[str, tuple[str, str]] | None = None
-) -> dict[str, str]:
-    """sha256 of every entry of the given year folders (all by default), by path in the warehouse.
-
-    ``cache`` maps a path to (stat key, sha256) from an earlier look: an entry whose size and
-    modification time are unchanged is not read again.
-    """
-    cache = cache or {}
-    found: dict[str, str] = {}
-    for year in sorted(years) if years is not None else [y for y, _ in inbox.year_folders()]:
-        for entry in inbox.scan_year(year):
-            relative = entry.relative_path()
-            try:
-                key, _ = stat_key(entry)
-                cached = cache.get(relative)
-                found[relative] = cached[1] if cached and cached[0] == key else entry_sha256(entry)
-            except FileNotFoundError:  # removed while we looked: it is no longer in the inbox
-                continue
-    return found
-
-
-_PROJECT_FOLDERS = ("dbt_project", "seeds", "expectations")
-_PROJECT_SKIP = {"target", "logs", "dbt_packages", "__pycache__"}
-
-
-def project_digest() -> str:
-    """A digest of what the method and the checks are made of: the dbt project, seeds, suites.
-
-    A change there changes what a publication says even when no submission changed.
-    """
-    digest = hashlib.sha256()
-    root = config.project_dir()
-    for folder in _PROJECT_FOLDERS:
-        base = root / folder
-        if not base.is_dir():
-            continue
-        for path in sorted(base.rglob("*")):
-            relative = path.relative_to(root)
-            if (
-                not path.is_file()
-                or _PROJECT_SKIP & set(relative.parts)
-                or any(p.startswith(".") for p in relative.parts)
-            ):
-                continue
-            digest.update(relative.as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
-    return digest.hexdigest()
-
-
-def inputs_digest(year: int, fingerprints: Mapping[str, str], project: str | None = None) -> str:
-    """A digest of what year ``year``'s publication is computed from.
-
-    The inbox entries of that year and every earlier one (ranks move against the previous year),
-    and the project's method and checks. Two runs with the same digest publish the same thing.
-    """
-    digest = hashlib.sha256((project or project_digest()).encode())
-    for path in sorted(fingerprints):
-        parts = Path(path).parts
-        entry_year = next((int(p) for p in parts if inbox.YEAR_FOLDER.fullmatch(p)), None)
-        if entry_year is not None and entry_year <= year:
-            digest.update(f"\n{path}\0{fingerprints[path]}".encode())
-    return digest.hexdigest()[:32]
-
-
 # ---------------------------------------------------------------------------- the inbox sensor
 
 
@@ -418,9 +349,6 @@ class InboxTick:
     """Entries still changing (being copied): looked at again next tick."""
     unknown_years: list[int] = field(default_factory=list)
     """Year folders that are no reporting year (yet): e.g. the year in progress."""
-
-    def fingerprints(self) -> dict[str, str]:
-        return {path: sha for path, (_, sha) in self.cursor.entries.items()}
 
     def run_key(self, year: int) -> str:
         versions = sorted(f"{p}@{self.cursor.entries[p][1]}" for p in self.new[year])
@@ -511,24 +439,16 @@ def _files_tag(paths: list[str]) -> str:
 def inbox_sensor(context: dg.SensorEvaluationContext):
     tick = look_at_inbox(context.cursor)
     requests = []
-    if tick.new:
-        fingerprints = tick.fingerprints()
-        project = project_digest()
-        for year in sorted(tick.new):
-            paths = tick.new[year]
-            context.log.info(f"inbox/{year}/: new or changed: {', '.join(paths)}")
-            requests.append(
-                dg.RunRequest(
-                    run_key=tick.run_key(year),
-                    partition_key=str(year),
-                    tags={
-                        **run_tags(
-                            "inbox_sensor", year, inputs_digest(year, fingerprints, project)
-                        ),
-                        FILES_TAG: _files_tag(paths),
-                    },
-                )
+    for year in sorted(tick.new):
+        paths = tick.new[year]
+        context.log.info(f"inbox/{year}/: new or changed: {', '.join(paths)}")
+        requests.append(
+            dg.RunRequest(
+                run_key=tick.run_key(year),
+                partition_key=str(year),
+                tags={**run_tags("inbox_sensor", year), FILES_TAG: _files_tag(paths)},
             )
+        )
     return dg.SensorResult(
         run_requests=requests,
         cursor=tick.cursor.to_json(),
@@ -540,7 +460,7 @@ def inbox_sensor(context: dg.SensorEvaluationContext):
 
 
 def _scheduled_time(context: dg.ScheduleEvaluationContext) -> dt.datetime:
-    return context.scheduled_execution_time or dt.datetime.now(dt.timezone.utc)
+    return context.scheduled_execution_time or dt.datetime.now(dt.UTC)
 
 
 @dg.schedule(
@@ -560,38 +480,13 @@ def yearly_publication(context: dg.ScheduleEvaluationContext):
     year = scheduled.year - 1  # figures for a year are submitted in the following one
     if year not in reporting_years(scheduled):
         return dg.SkipReason(f"{year} is not a reporting year Dagster knows.")
-    fingerprints = inbox_fingerprints([y for y in inbox_years(scheduled)[0] if y <= year])
-    return dg.RunRequest(
-        partition_key=str(year),
-        tags=run_tags("yearly_publication", year, inputs_digest(year, fingerprints)),
-    )
+    return dg.RunRequest(partition_key=str(year), tags=run_tags("yearly_publication", year))
 
 
 def current_reporting_year(current_time: dt.datetime | None = None) -> int:
     """The year under evaluation: the latest reporting year with an inbox folder (else the last)."""
     years, _ = inbox_years(current_time)
     return years[-1] if years else reporting_years(current_time)[-1]
-
-
-def last_publication(instance: dg.DagsterInstance, year: int) -> dg.DagsterRun | None:
-    """The latest successful pipeline run that published ``year`` (its tags say with what)."""
-    runs = instance.get_runs(
-        filters=dg.RunsFilter(
-            job_name=PIPELINE_JOB,
-            statuses=[dg.DagsterRunStatus.SUCCESS],
-            tags={YEAR_TAG: str(year), PUBLISHES_TAG: "true"},
-        ),
-        limit=1,
-    )
-    return runs[0] if runs else None
-
-
-def rebuild_and_check_selection(asset_graph) -> tuple[list[dg.AssetKey], list[dg.AssetCheckKey]]:
-    """Every asset but the publishing ones, and every check: a run that publishes nothing."""
-    selection = (dg.AssetSelection.all() - PUBLISH_ASSETS - QUALITY_CHECKS) | QUALITY_CHECKS
-    assets = sorted(selection.resolve(asset_graph), key=lambda k: k.path)
-    checks = sorted(selection.resolve_checks(asset_graph), key=lambda k: (k.asset_key.path, k.name))
-    return assets, checks
 
 
 @dg.schedule(
@@ -601,27 +496,15 @@ def rebuild_and_check_selection(asset_graph) -> tuple[list[dg.AssetKey], list[dg
     execution_timezone=SETTINGS.timezone,
     default_status=dg.DefaultScheduleStatus.RUNNING,
     description=(
-        "Every night, the current reporting year: ingest, rebuild and check. It publishes only "
-        "when something changed since the year was last published (a submission, the method, "
-        "a suite) and the quality gate is open."
+        "Every night, the current reporting year (the latest with an inbox folder): ingest, "
+        "rebuild and check. It publishes only when something changed and the gate is open: the "
+        "quality gate stops publication, and a publication makes a new version only when its "
+        "submissions in force, the method or a published figure differ from the version in force."
     ),
 )
 def nightly_check(context: dg.ScheduleEvaluationContext):
-    scheduled = _scheduled_time(context)
-    year = current_reporting_year(scheduled)
-    fingerprints = inbox_fingerprints([y for y in inbox_years(scheduled)[0] if y <= year])
-    inputs = inputs_digest(year, fingerprints)
-    last = last_publication(context.instance, year)
-    changed = last is None or last.tags.get(INPUTS_TAG) != inputs
-    if changed or context.repository_def is None:
-        return dg.RunRequest(partition_key=str(year), tags=run_tags("nightly_check", year, inputs))
-    assets, checks = rebuild_and_check_selection(context.repository_def.asset_graph)
-    return dg.RunRequest(
-        partition_key=str(year),
-        asset_selection=assets,
-        asset_check_keys=checks,
-        tags=run_tags("nightly_check", year, inputs, publishes=False),
-    )
+    year = current_reporting_year(_scheduled_time(context))
+    return dg.RunRequest(partition_key=str(year), tags=run_tags("nightly_check", year))
 
 
 defs = dg.Definitions(
