@@ -262,3 +262,34 @@ def test_a_failed_build_keeps_the_previous_file(published, monkeypatch):
         readonly.build()
     assert path.read_bytes() == original
     assert [p.name for p in path.parent.iterdir() if p.name.startswith(".published")] == []
+
+
+def test_a_bi_tool_on_a_null_pool_sees_each_new_publication(published):
+    """Superset and other SQLAlchemy clients (duckdb-engine): a pooled connection keeps the old file."""
+    sa = pytest.importorskip("sqlalchemy")
+    pytest.importorskip("duckdb_engine", reason="duckdb-engine is the SQLAlchemy dialect BI tools use")
+    from sqlalchemy.pool import NullPool
+
+    url = f"duckdb:///{config.warehouse().published_database}"
+    fresh = sa.create_engine(url, connect_args={"read_only": True}, poolclass=NullPool)
+    pooled = sa.create_engine(url, connect_args={"read_only": True})
+    query = sa.text("select max(version) from publications where reporting_year = 2023")
+
+    def version(engine) -> int:
+        with engine.connect() as connection:
+            return connection.execute(query).scalar_one()
+
+    try:
+        assert version(fresh) == 1
+        assert version(pooled) == 1
+        correct_submission("JS003", 2023, enterprises_in_park=60)
+        publications.publish()
+        readonly.build()  # the pooled connection holding the old file does not stop this
+        assert version(pooled) == 1  # still the file it opened: why docs/publishing.md says NullPool
+        # DuckDB keeps one instance per file in a process while any connection to it is open, so
+        # the null pool sees the new file once nothing in the process holds the old one.
+        pooled.dispose()
+        assert version(fresh) == 2
+    finally:
+        fresh.dispose()
+        pooled.dispose()
