@@ -75,13 +75,11 @@ def stage_of_assets(asset_graph) -> dict[dg.AssetKey, str]:
     return found
 
 
-def _job(name: str, selection: dg.AssetSelection, description: str, partitioned: bool = False):
+def _job(name: str, selection: dg.AssetSelection, description: str):
+    # A job that selects a year-partitioned asset (ingest) is partitioned by reporting year;
+    # Dagster infers that from the assets.
     return dg.define_asset_job(
-        name,
-        selection=selection,
-        description=description,
-        partitions_def=reporting_year_partitions if partitioned else None,
-        executor_def=dg.in_process_executor,
+        name, selection=selection, description=description, executor_def=dg.in_process_executor
     )
 
 
@@ -90,7 +88,6 @@ ingest_job = _job(
     INGEST_ASSETS,
     "Ingest one reporting year's inbox: archive, validate, land accepted parts in raw, record "
     "every version and problem in the audit tables.",
-    partitioned=True,
 )
 transform_job = _job(
     "transform",
@@ -121,7 +118,6 @@ pipeline_job = _job(
     "Everything for one reporting year, in order: ingest the year's inbox, transform, score, "
     "check, and publish if the quality gate is open. The inbox sensor, the schedules and "
     "`parkwh run` launch this job.",
-    partitioned=True,
 )
 
 JOBS = (ingest_job, transform_job, score_job, check_job, publish_job, pipeline_job)
