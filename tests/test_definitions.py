@@ -11,7 +11,6 @@ from zoneinfo import ZoneInfo
 
 import dagster as dg
 import pytest
-
 from parkwh.defs import operations
 from parkwh.defs.operations import OperationSettings
 

@@ -9,7 +9,6 @@ from pathlib import Path
 import dagster as dg
 import pytest
 from fixtures import tiny_inbox
-
 from parkwh import config
 from parkwh.defs import operations
 from parkwh.defs.operations import inbox_sensor, look_at_inbox
@@ -96,7 +95,7 @@ def test_a_csv_folder_is_one_entry_and_a_changed_member_is_a_change(inbox):
     first = _tick(None)
     assert [r.tags[operations.FILES_TAG] for r in first.run_requests] == ["SH003"]
 
-    member = sorted(folder.glob("*.csv"))[0]
+    member = min(folder.glob("*.csv"))
     member.write_bytes(member.read_bytes() + b"\n")
     _settled(folder)
     changed = _tick(first.cursor)
