@@ -44,6 +44,7 @@ code { font: 12px/1.4 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace;
        background: var(--soft); padding: 1px 4px; border-radius: 4px; }
 details { margin: 4px 0; } summary { cursor: pointer; color: #0969da; }
 .samples td, .samples th { font-size: 12px; padding: 2px 6px; }
+.scroll { overflow-x: auto; max-width: 100%; }
 .fix { color: #1f2328; } .muted { color: #59636e; }
 @media print { details { display: block; } summary { display: none; } }
 """
@@ -78,11 +79,11 @@ def _write(path: Path, text: str) -> None:
 def _e(value: Any) -> str:
     if value is None:
         return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
     if isinstance(value, float):
         text = f"{value:,.4f}".rstrip("0").rstrip(".")
         return html.escape(text)
-    if isinstance(value, int) and not isinstance(value, bool):
-        return html.escape(f"{value:,}")
     if isinstance(value, (dict, list)):
         return html.escape(json.dumps(value, ensure_ascii=False))
     return html.escape(str(value))
@@ -245,8 +246,8 @@ def _detail(result: ExpectationResult) -> str:
         )
         shown = len(result.sample_rows)
         inner.append(
-            f'<table class="samples"><caption class="muted">{shown} sample rows</caption>'
-            f"<tr>{head}</tr>{body}</table>"
+            f'<div class="scroll"><table class="samples"><caption class="muted">{shown} sample rows</caption>'
+            f"<tr>{head}</tr>{body}</table></div>"
         )
     opened = " open" if result.outcome != PASS else ""
     return f"<details{opened}><summary>details</summary>{''.join(inner)}</details>"
