@@ -129,18 +129,31 @@ class RunSummary:
         return bool(self.runs) and all(r.success for r in self.runs) and not self.errors
 
     def checks_with(self, outcome: str) -> list[CheckOutcome]:
+        """Checks that ``passed``, or did not pass with severity ``ERROR`` or ``WARN``.
+
+        The gate's own verdict (``publication_gate``, repeated on each asset it guards) is not
+        counted here: ``gate`` holds it.
+        """
+        from parkwh.quality.checks import GATE_CHECK_NAME
+
+        checks = [c for c in self.checks if c.name != GATE_CHECK_NAME]
         if outcome == "passed":
-            return [c for c in self.checks if c.passed]
-        return [c for c in self.checks if not c.passed and c.severity == outcome]
+            return [c for c in checks if c.passed]
+        return [c for c in checks if not c.passed and c.severity == outcome]
 
     def failure(self) -> str:
         """Why the pipeline did not succeed, in one line."""
         if self.gate == "closed":
             failed = self.checks_with("ERROR")
+            first = ""
+            if failed:
+                why = _first_line(failed[0].description)
+                why = why if len(why) <= 160 else why[:157] + "..."
+                first = f": {failed[0].asset} {failed[0].name}: {why}"
+            more = f" (and {len(failed) - 1} more)" if len(failed) > 1 else ""
             return (
-                f"the quality gate is closed ({len(failed)} check{'s' * (len(failed) != 1)} "
-                "failed): nothing was published and the previous publication stays; see the "
-                "quality report"
+                f"the quality gate is closed{first}{more}. Nothing new was published; the "
+                "previous publication stays (see the quality report)"
             )
         if self.errors:
             more = f" (and {len(self.errors) - 1} more)" if len(self.errors) > 1 else ""
@@ -398,9 +411,10 @@ def run_pipeline(
     stages = operations.stage_of_assets(definitions.resolve_asset_graph())
 
     with contextlib.ExitStack() as stack:
+        # The lock first: a second `parkwh run` waits here, before it opens the instance.
+        stack.enter_context(_writer_lock(progress))
         if instance is None:
             instance = stack.enter_context(warehouse_instance())
-        stack.enter_context(_writer_lock(progress))
         if instance.is_persistent:
             _fail_orphaned_runs(instance)
         for job_name, year in plan:
