@@ -64,6 +64,18 @@ def published(warehouse_dir):
     return warehouse_dir
 
 
+@pytest.fixture(scope="module")
+def published_once(tmp_path_factory):
+    """One publication shared by the tests that only read it."""
+    root = tmp_path_factory.mktemp("exports") / "warehouse"
+    root.mkdir()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PARKWH_WAREHOUSE_DIR", str(root))
+        build(root)
+        publications.publish()
+        yield root
+
+
 def _warehouse_rows(table: str, columns: list[str]) -> list[tuple]:
     con = duckdb.connect(str(config.warehouse().database), read_only=True)
     try:
@@ -73,7 +85,8 @@ def _warehouse_rows(table: str, columns: list[str]) -> list[tuple]:
         con.close()
 
 
-def test_every_published_table_is_exported_per_year(published):
+def test_every_published_table_is_exported_per_year(published_once):
+    published = published_once
     con = duckdb.connect(str(config.warehouse().database), read_only=True)
     try:
         relations = [
@@ -93,7 +106,8 @@ def test_every_published_table_is_exported_per_year(published):
             assert (published / "exports" / table / f"reporting_year={year}" / "data.parquet").is_file()
 
 
-def test_pyarrow_polars_and_duckdb_read_the_declared_types_and_the_rows(published):
+def test_pyarrow_polars_and_duckdb_read_the_declared_types_and_the_rows(published_once):
+    published = published_once
     manifest = exports.read_manifest()
     for name, table in manifest["tables"].items():
         folder = published / "exports" / name
@@ -134,7 +148,8 @@ def test_pyarrow_polars_and_duckdb_read_the_declared_types_and_the_rows(publishe
         assert table["rows"] == arrow_table.num_rows == frame.height
 
 
-def test_money_counts_and_dates_keep_their_types(published):
+def test_money_counts_and_dates_keep_their_types(published_once):
+    published = published_once
     summary = pq.read_schema(published / "exports" / "report_summary" / "reporting_year=2023" / "data.parquet")
     assert summary.field("revenue_yuan").type == pa.decimal128(18, 2)
     assert summary.field("enterprises_in_park").type == pa.int64()
@@ -154,7 +169,8 @@ def test_money_counts_and_dates_keep_their_types(published):
     assert dict(zip(ranking.column("base_code").to_pylist(), values)) == expected
 
 
-def test_column_descriptions_travel_in_the_parquet_metadata(published):
+def test_column_descriptions_travel_in_the_parquet_metadata(published_once):
+    published = published_once
     schema = pq.read_schema(published / "exports" / "report_summary" / "reporting_year=2023" / "data.parquet")
     declared = yaml.safe_load(
         (config.dbt_project_dir() / "models" / "published" / "report_summary.yml").read_text(encoding="utf-8")
@@ -183,7 +199,8 @@ def test_column_descriptions_travel_in_the_parquet_metadata(published):
     assert {"parkwh.columns", "parkwh.publication_id", "parkwh.partitioning"} <= keys
 
 
-def test_manifest_checksums_rows_and_publications_match_the_files(published):
+def test_manifest_checksums_rows_and_publications_match_the_files(published_once):
+    published = published_once
     manifest = exports.read_manifest()
     current = {p["reporting_year"]: p["publication_id"] for p in manifest["publications"]}
     assert sorted(current) == list(YEARS)
@@ -304,7 +321,8 @@ def test_a_reader_sees_a_whole_partition_while_years_are_republished(published):
     assert pq.read_schema(path).metadata[b"parkwh.publication_id"] == b"2023-v5"
 
 
-def test_no_staging_file_is_left_in_a_table_folder(published):
+def test_no_staging_file_is_left_in_a_table_folder(published_once):
+    published = published_once
     leftovers = [p for p in (published / "exports").rglob("*") if p.is_file() and p.suffix not in (".parquet", ".json")]
     assert leftovers == []
     assert [p.name for p in (published / "exports").rglob("*.parquet")] == ["data.parquet"] * len(

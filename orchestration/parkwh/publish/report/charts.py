@@ -72,17 +72,32 @@ def dimension_scores(data: ReportData) -> str | None:
         ]
     )
     order = [_label(r) for r in sorted(data.top10, key=lambda r: (r["rank"], r["base_code"]))]
-    chart = (
-        alt.Chart(frame, width=WIDTH - 260, title="前十名基地的维度得分 Dimension scores of the top 10")
-        .mark_bar()
+    # Dots, not bars: the top bases score close together, and only a scale that does not start
+    # at zero shows how they differ (a bar would have to start at zero).
+    low = max(0.0, float(frame["score"].min()) - 2)
+    scale = alt.Scale(domain=[low, 100], zero=False, nice=False)
+    x = alt.X("score:Q", title="维度得分 Dimension score (0–100)", scale=scale)
+    y = alt.Y("base:N", sort=order, title=None, axis=_label_axis(order))
+    spread = (
+        alt.Chart(frame)
+        .mark_rule(color="#d0d7de", strokeWidth=2)
+        .encode(y=y, x=alt.X("min(score):Q", scale=scale), x2="max(score):Q")
+    )
+    dots = (
+        alt.Chart(frame)
+        .mark_point(filled=True, size=70, opacity=0.9)
         .encode(
-            y=alt.Y("base:N", sort=order, title=None, axis=_label_axis(order)),
-            yOffset=alt.YOffset("dimension:N"),
-            x=alt.X("score:Q", title="维度得分 Dimension score (0–100)", scale=alt.Scale(domain=[0, 100])),
+            y=y,
+            x=x,
             color=alt.Color("dimension:N", title="维度 Dimension", scale=alt.Scale(range=PALETTE)),
+            shape=alt.Shape("dimension:N", title="维度 Dimension"),
             tooltip=["base", "dimension", alt.Tooltip("score:Q", format=".2f")],
         )
-        .properties(height=alt.Step(7))
+    )
+    chart = alt.layer(spread, dots).properties(
+        width=WIDTH - 260,
+        height=alt.Step(24),
+        title="前十名基地的维度得分 Dimension scores of the top 10",
     )
     return to_svg(chart)
 

@@ -31,6 +31,7 @@ class ReportData:
     trends: list[Row]
     catalogue_columns: list[str]
     catalogue: list[Row]
+    parameters: Row
     quality_run: Row | None
     quality_by_suite: list[Row]
     quality_findings: list[Row]
@@ -120,6 +121,7 @@ def load(con: duckdb.DuckDBPyConnection, year: int) -> ReportData:
         ),
         catalogue_columns=[],
         catalogue=[],
+        parameters={},
         quality_run=None,
         quality_by_suite=[],
         quality_findings=[],
@@ -222,8 +224,28 @@ def _load_geography(con: duckdb.DuckDBPyConnection, data: ReportData) -> None:
     )[0]
 
 
+def _valid_in_year(con: duckdb.DuckDBPyConnection, schema: str, table: str, year: int) -> list[Row]:
+    """The rows of a method table valid in ``year`` (first_year .. last_year, either open)."""
+    columns = _columns(con, schema, table)
+    where, params = "", []
+    first = _first(("first_year", "valid_from_year", "first_year_valid"), columns)
+    last = _first(("last_year", "valid_to_year", "last_year_valid"), columns)
+    if first:
+        where += f" and coalesce({first}, ?) <= ?"
+        params += [year, year]
+    if last:
+        where += f" and coalesce({last}, ?) >= ?"
+        params += [year, year]
+    order = ", ".join(c for c in ("dimension_code", "dimension", "indicator_code", "code") if c in columns)
+    return _rows(
+        con,
+        f'select * from "{schema}"."{table}" where true{where}' + (f" order by {order}" if order else ""),
+        params,
+    )
+
+
 def _load_catalogue(con: duckdb.DuckDBPyConnection, data: ReportData) -> None:
-    """The method's indicators valid in the year, as the catalogue gives them."""
+    """The method's indicators and parameters valid in the year, as the catalogue gives them."""
     found = con.execute(
         "select schema_name, table_name from duckdb_tables()"
         " where table_name in ('method_indicators', 'method_catalogue')"
@@ -231,25 +253,18 @@ def _load_catalogue(con: duckdb.DuckDBPyConnection, data: ReportData) -> None:
     ).fetchone()
     if found is None:
         data.notes.append("the method catalogue is not published")
-        return
-    schema, table = found
-    columns = _columns(con, schema, table)
-    where, params = "", []
-    first = _first(("first_year", "valid_from_year", "first_year_valid"), columns)
-    last = _first(("last_year", "valid_to_year", "last_year_valid"), columns)
-    if first:
-        where += f" and coalesce({first}, ?) <= ?"
-        params += [data.year, data.year]
-    if last:
-        where += f" and coalesce({last}, ?) >= ?"
-        params += [data.year, data.year]
-    order = ", ".join(c for c in ("dimension_code", "dimension", "indicator_code", "code") if c in columns)
-    data.catalogue_columns = columns
-    data.catalogue = _rows(
-        con,
-        f'select * from "{schema}"."{table}" where true{where}' + (f" order by {order}" if order else ""),
-        params,
-    )
+    else:
+        data.catalogue_columns = _columns(con, *found)
+        data.catalogue = _valid_in_year(con, found[0], found[1], data.year)
+    parameters = con.execute(
+        "select schema_name from duckdb_tables() where table_name = 'method_parameters' limit 1"
+    ).fetchone()
+    if parameters is not None:
+        rows = _valid_in_year(con, parameters[0], "method_parameters", data.year)
+        if rows:
+            data.parameters = {
+                k: v for k, v in rows[-1].items() if k not in ("first_year", "last_year") and v is not None
+            }
 
 
 def _load_quality(con: duckdb.DuckDBPyConnection, data: ReportData) -> None:

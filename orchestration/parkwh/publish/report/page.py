@@ -134,6 +134,27 @@ def bilingual(value: str | None, table: dict[str, str]) -> str:
     return f"{zh} ({value})"
 
 
+def plain(value: Any) -> str:
+    """A number as written in the catalogue: no trailing zeros."""
+    if value is None:
+        return ""
+    if not isinstance(value, (int, float, Decimal)):
+        return str(value)
+    number = float(value)
+    return f"{int(number)}" if number.is_integer() else f"{number:g}"
+
+
+def direction(value: Any) -> str:
+    if value is None:
+        return ""
+    text = str(value).strip().lower()
+    if text in ("1", "1.0", "+1", "positive", "higher is better"):
+        return "正向 ↑"
+    if text in ("-1", "-1.0", "negative", "lower is better"):
+        return "逆向 ↓"
+    return str(value)
+
+
 def utc(value: dt.datetime | None) -> str:
     return "—" if value is None else value.strftime("%Y-%m-%d %H:%M UTC")
 
@@ -141,6 +162,7 @@ def utc(value: dt.datetime | None) -> str:
 _ENV = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
 _ENV.filters.update(
     count=count, yi=yi, billion=billion, score=score, rank=rank_text, signed=signed, utc=utc,
+    plain=plain, direction=direction,
     reason=lambda v: bilingual(v, REASONS_ZH), change=lambda v: bilingual(v, CHANGES_ZH),
 )
 _ENV.globals.update(figure=lambda *a: Markup(figure(*a)))
@@ -338,14 +360,47 @@ TEMPLATE = _ENV.from_string(
 {% for zh, en, text_zh, text_en in steps %}<li><b>{{ zh }}</b> {{ text_zh }} <span class="en"><b>{{ en }}.</b> {{ text_en }}</span></li>
 {% endfor %}
 </ol>
+{% if d.parameters %}
+<h3>方法参数 <span class="en">Parameters of the method valid in {{ d.year }}</span></h3>
+<table id="parameters-table">
+<thead><tr><th>参数<span class="en">Parameter</span></th><th class="num">取值<span class="en">Value</span></th></tr></thead>
+<tbody>
+{% for name, value in d.parameters.items() %}<tr><td><code>{{ name }}</code></td><td class="num">{{ value | plain }}</td></tr>
+{% endfor %}
+</tbody>
+</table>
+{% endif %}
 {% if d.catalogue %}
 <h3>指标目录 <span class="en">Indicator catalogue ({{ d.catalogue | length }} indicators valid in {{ d.year }})</span></h3>
 <table id="catalogue-table">
+{% if 'indicator_name_zh' in d.catalogue_columns and 'dimension_code' in d.catalogue_columns %}
+{% set c = d.catalogue_columns %}
+<thead><tr><th>维度<span class="en">Dimension</span></th><th>指标<span class="en">Indicator</span></th><th>单位<span class="en">Unit</span></th>
+{% if 'dimension_weight' in c %}<th class="num">维度权重<span class="en">Dimension weight</span></th>{% endif %}
+{% if 'indicator_weight' in c %}<th class="num">指标权重<span class="en">Indicator weight</span></th>{% endif %}
+{% if 'direction' in c %}<th>方向<span class="en">Direction (↑ higher is better)</span></th>{% endif %}
+{% if 'normalisation' in c %}<th>标准化<span class="en">Normalisation</span></th>{% endif %}
+{% if 'definition' in c %}<th>定义<span class="en">Definition</span></th>{% endif %}</tr></thead>
+<tbody>
+{% for row in d.catalogue %}<tr>
+<td>{{ row.dimension_name_zh or row.dimension_code }}<br><span class="en">{{ row.get('dimension_name_en') or '' }}</span></td>
+<td>{{ row.indicator_name_zh }}<br><span class="en">{{ row.get('indicator_name_en') or '' }} · <code>{{ row.indicator_code }}</code></span></td>
+<td>{{ row.get('unit') or '' }}</td>
+{% if 'dimension_weight' in c %}<td class="num">{{ row.dimension_weight | plain }}</td>{% endif %}
+{% if 'indicator_weight' in c %}<td class="num">{{ row.indicator_weight | plain }}</td>{% endif %}
+{% if 'direction' in c %}<td>{{ row.direction | direction }}</td>{% endif %}
+{% if 'normalisation' in c %}<td>{{ row.normalisation or '' }}</td>{% endif %}
+{% if 'definition' in c %}<td>{{ row.definition or '' }}</td>{% endif %}
+</tr>
+{% endfor %}
+</tbody>
+{% else %}
 <thead><tr>{% for c in d.catalogue_columns %}<th>{{ c }}</th>{% endfor %}</tr></thead>
 <tbody>
 {% for row in d.catalogue %}<tr>{% for c in d.catalogue_columns %}<td>{{ '' if row[c] is none else row[c] }}</td>{% endfor %}</tr>
 {% endfor %}
 </tbody>
+{% endif %}
 </table>
 {% endif %}
 </section>
