@@ -256,7 +256,7 @@ def test_the_decomposition_traces_every_score_to_submitted_figures(con):
     traced = con.execute("""select count(*) from published.park_scores as s
         inner join marts.fct_base_year as f using (base_code, reporting_year, submission_id)
         where s.indicator_code = 'share' and s.numerator_value = f.high_tech_cum
-          and s.denominator_value = f.incubated_cum""").fetchone()[0]
+          and s.denominator_value = f.incubated_cum""").fetchall()[0][0]
     assert traced == 4 + 4  # A, C, D, E in 2022 and A, C, D, G in 2023 (B has no high-tech figure)
 
 

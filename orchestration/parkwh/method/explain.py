@@ -152,7 +152,7 @@ def explain(con: duckdb.DuckDBPyConnection, base_code: str, year: int) -> Explan
                               "where base_code = ? and reporting_year = ?", [code, year])
     u = uncertainty[0] if uncertainty else {}
     ranked_bases = con.execute("select count(*) from published.park_ranking where reporting_year = ? and ranked",
-                               [year]).fetchone()[0]
+                               [year]).fetchall()[0][0]
 
     def num(value):
         return None if value is None else float(value)
@@ -226,8 +226,9 @@ def _rank_of(catalogue: Catalogue, year: int, figures: Figures, experts: Experts
 
 def _rank_change(con: duckdb.DuckDBPyConnection, out: Explanation) -> None:
     year, code = out.year, out.base_code
-    previous = con.execute("select rank from published.park_ranking where base_code = ? and reporting_year = ?",
-                           [code, year - 1]).fetchone()
+    found = con.execute("select rank from published.park_ranking where base_code = ? and reporting_year = ?",
+                        [code, year - 1]).fetchall()
+    previous = found[0] if found else None
     if previous is None or previous[0] is None:
         out.change_note = f"{code} was not ranked in {year - 1}: there is no rank change to explain"
         return
