@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from parkwh.demo.calibrate import expert_scores, trimmed_mean
 from parkwh.method import reference as R
 from parkwh.method.calibrate import REPORT_TOP10_MEAN, CalibrationError, expert_targets

@@ -9,7 +9,6 @@ from decimal import Decimal
 import duckdb
 import numpy as np
 import pytest
-
 from parkwh import config, transform
 from parkwh.demo import DEFAULT_SEED, generate_demo
 from parkwh.demo import calibrate as demo_calibrate

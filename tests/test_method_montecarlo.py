@@ -7,7 +7,6 @@ import time
 import numpy as np
 import pandas as pd
 import pytest
-
 from parkwh.method import montecarlo as MC
 from parkwh.method import reference as R
 from parkwh.method.catalogue import catalogue_from_rows, load_catalogue
@@ -50,7 +49,7 @@ def test_a_base_that_leads_on_everything_keeps_its_rank_in_every_draw():
 
 
 def test_the_draws_vary_every_choice_within_its_bounds():
-    method, data = small_year()
+    method, _data = small_year()
     choices = MC.draw(method, 5, 5, 2000, seed=1)
     p = method.parameters
     ratio = choices.indicator_weights / method.indicator_weights
@@ -91,13 +90,13 @@ def test_the_frame_for_the_dbt_model_has_one_row_per_ranked_base_and_year():
     result = R.evaluate(method, data)
     codes = data.base_codes
     imputed = pd.DataFrame([
-        dict(base_code=c, reporting_year=2023, indicator_code=i.code, imputed_value=result.imputed[b, j],
-             ranked=bool(result.ranked[b]))
+        {"base_code": c, "reporting_year": 2023, "indicator_code": i.code, "imputed_value": result.imputed[b, j],
+             "ranked": bool(result.ranked[b])}
         for b, c in enumerate(codes) for j, i in enumerate(method.indicators)])
-    panel = pd.DataFrame([dict(base_code=c, reporting_year=2023, expert_score=s)
+    panel = pd.DataFrame([{"base_code": c, "reporting_year": 2023, "expert_score": s}
                           for b, c in enumerate(codes) for s in data.expert_scores[b]])
-    scores = pd.DataFrame([dict(base_code=c, reporting_year=2023, ranked=bool(result.ranked[b]),
-                                rank=int(result.rank[b]) if result.ranked[b] else None)
+    scores = pd.DataFrame([{"base_code": c, "reporting_year": 2023, "ranked": bool(result.ranked[b]),
+                                "rank": int(result.rank[b]) if result.ranked[b] else None}
                            for b, c in enumerate(codes)])
     rows = [indicator("incubated", "size", 1, "incubated_cum"),
             indicator("events", "size", 1, "service_events", normalisation="percentile"),

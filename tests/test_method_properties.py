@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
-
 from parkwh.method import reference as R
 from parkwh.method.catalogue import Method, catalogue_from_rows
 from test_method_reference import PARAMETERS, indicator

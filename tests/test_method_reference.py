@@ -12,7 +12,6 @@ from math import sqrt
 
 import numpy as np
 import pytest
-
 from parkwh.method import reference as R
 from parkwh.method.catalogue import (
     CatalogueError,
@@ -21,19 +20,19 @@ from parkwh.method.catalogue import (
     load_catalogue,
 )
 
-PARAMETERS = dict(first_year=2022, last_year="", expert_share=0.2, expert_trim=1, outlier_skew_threshold=2,
-                  outlier_kurtosis_threshold=3.5, max_winsorised_points=5, min_coverage="0.6666666667",
-                  rounding_digits=3, mc_draws=100, mc_seed=1, mc_weight_noise=0.25, mc_expert_share_low=0.1,
-                  mc_expert_share_high=0.3)
+PARAMETERS = {"first_year": 2022, "last_year": "", "expert_share": 0.2, "expert_trim": 1, "outlier_skew_threshold": 2,
+                  "outlier_kurtosis_threshold": 3.5, "max_winsorised_points": 5, "min_coverage": "0.6666666667",
+                  "rounding_digits": 3, "mc_draws": 100, "mc_seed": 1, "mc_weight_noise": 0.25, "mc_expert_share_low": 0.1,
+                  "mc_expert_share_high": 0.3}
 
 
 def indicator(code, dimension, weight, numerator, normalisation="minmax", dimension_weight=1, direction=1,
               low=0, high=100, denominator="", goal_low="", goal_high="", first_year=2022, last_year=""):
-    return dict(indicator_code=code, indicator_name_zh=code, indicator_name_en=code, unit="", dimension_code=dimension,
-                dimension_name_zh=dimension, dimension_name_en=dimension, dimension_weight=dimension_weight,
-                indicator_weight=weight, direction=direction, normalisation=normalisation, score_low=low,
-                score_high=high, goal_low=goal_low, goal_high=goal_high, numerator=numerator,
-                denominator=denominator, first_year=first_year, last_year=last_year, definition="")
+    return {"indicator_code": code, "indicator_name_zh": code, "indicator_name_en": code, "unit": "", "dimension_code": dimension,
+                "dimension_name_zh": dimension, "dimension_name_en": dimension, "dimension_weight": dimension_weight,
+                "indicator_weight": weight, "direction": direction, "normalisation": normalisation, "score_low": low,
+                "score_high": high, "goal_low": goal_low, "goal_high": goal_high, "numerator": numerator,
+                "denominator": denominator, "first_year": first_year, "last_year": last_year, "definition": ""}
 
 
 def small_method(**overrides) -> Method:
@@ -62,7 +61,7 @@ def test_the_shipped_catalogue_has_16_indicators_in_4_dimensions_for_every_demo_
         assert method.parameters.expert_share == 0.2 and method.parameters.max_winsorised_points == 5
         assert method.parameters.mc_draws == 1000
         # Two thirds, written to ten decimals, admits a base with exactly two thirds.
-        available, ranked = R.coverage(np.array([[1.0] * 8 + [np.nan] * 4]), np.array([True]),
+        _available, ranked = R.coverage(np.array([[1.0] * 8 + [np.nan] * 4]), np.array([True]),
                                        method.parameters.min_coverage)
         assert ranked[0]
 
@@ -325,9 +324,9 @@ def test_the_whole_method_on_a_small_example_by_hand():
     expected_expert = {"A": 70, "B": 70, "D": 40, "G": 90}
     # score = 0.8 I + 0.2 E: A 47.5 + 14 = 61.5, B 50.5 + 14 = 64.5, C 75 (I alone), D 18, G 43.5 + 18 = 61.5.
     expected_score = {"A": 61.5, "B": 64.5, "C": 75, "D": 18, "G": 61.5}
-    for code in expected_indicator:
+    for code, indicator_score in expected_indicator.items():
         b = row[code]
-        assert result.indicator_score[b] == pytest.approx(expected_indicator[code])
+        assert result.indicator_score[b] == pytest.approx(indicator_score)
         assert result.score[b] == pytest.approx(expected_score[code])
         if code in expected_expert:
             assert result.expert_score[b] == expected_expert[code]

@@ -8,7 +8,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from parkwh.commands import app, console, fail
-from parkwh.method.explain import Explanation, ExplainError, explain as explain_base
+from parkwh.method.explain import ExplainError, Explanation
+from parkwh.method.explain import explain as explain_base
 
 REASONS = {
     "not_submitted": "it has no accepted submission for the year",

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 
@@ -163,7 +164,7 @@ def _hit_mean(top10: list[str], experts: list[float], published, target_mean: fl
     def ordered(values: list[float]) -> bool:
         s = [published(c, e) for c, e in zip(top10, values)]
         # Nudges may eat into the spacing, never below half of it.
-        return all(a - b >= gap / 2 - 1e-9 for a, b in zip(s, s[1:])) and all(0 <= e <= 100 for e in values)
+        return all(a - b >= gap / 2 - 1e-9 for a, b in pairwise(s)) and all(0 <= e <= 100 for e in values)
 
     values = list(experts)
     missing = wanted - total(values)
@@ -213,7 +214,7 @@ def _room(top10: list[str], values: list[float], published, k: int) -> float:
 def _check(top10: list[str], targets: dict[str, float], scores: dict[str, float], target_mean: float,
            gap: float) -> None:
     top = [scores[c] for c in top10]
-    if any(a - b < gap / 2 - 1e-9 for a, b in zip(top, top[1:])):
+    if any(a - b < gap / 2 - 1e-9 for a, b in pairwise(top)):
         raise CalibrationError("the top 10 do not come out in the report's order")
     others = [s for c, s in scores.items() if c not in top10]
     if others and max(others) >= top[-1]:
