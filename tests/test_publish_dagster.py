@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import dagster as dg
 import duckdb
+from parkwh import config
 from test_publish_fixture import YEARS, build
 
-from parkwh import config
-
-PUBLISHING = [dg.AssetKey(["exports"]), dg.AssetKey(["published_database"]), dg.AssetKey(["annual_report"])]
+PUBLISHING = [
+    dg.AssetKey(["exports"]),
+    dg.AssetKey(["published_database"]),
+    dg.AssetKey(["annual_report"]),
+]
 
 
 def test_the_publishing_assets_follow_the_published_tables():
@@ -51,12 +54,16 @@ def test_materializing_them_publishes_every_year(warehouse_dir):
         assert (warehouse_dir / "reports" / str(year) / "index.html").is_file()
     con = duckdb.connect(str(config.warehouse().published_database), read_only=True)
     try:
-        run_ids = {r[0] for r in con.execute("select distinct run_id from audit.publications").fetchall()}
+        run_ids = {
+            r[0] for r in con.execute("select distinct run_id from audit.publications").fetchall()
+        }
     finally:
         con.close()
     assert run_ids == {result.run_id}
 
     again = dg.materialize([exports])
     assert again.success
-    metadata = again.get_asset_materialization_events()[0].event_specific_data.materialization.metadata
+    metadata = again.get_asset_materialization_events()[
+        0
+    ].event_specific_data.materialization.metadata
     assert metadata["new_versions"].value == 0

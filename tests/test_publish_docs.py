@@ -9,16 +9,15 @@ import re
 
 import duckdb
 import pytest
-from test_publish_fixture import build, correct_submission
-
 from parkwh import config
 from parkwh.publish import publications, readonly
+from test_publish_fixture import build, correct_submission
 
 DOC = config.project_dir() / "docs" / "publishing.md"
 
 
 def _blocks(language: str) -> list[str]:
-    return re.findall(rf"```{language}\n(.*?)```", DOC.read_text(encoding="utf-8"), flags=re.S)
+    return re.findall(rf"```{language}\n(.*?)```", DOC.read_text(encoding="utf-8"), flags=re.DOTALL)
 
 
 @pytest.fixture()

@@ -14,10 +14,9 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import pytest
 import yaml
-from test_publish_fixture import YEARS, build, correct_submission
-
 from parkwh import config
 from parkwh.publish import catalog, exports, publications
+from test_publish_fixture import YEARS, build, correct_submission
 
 # What each declared SQL type must be in each reader (independent of the code under test).
 ARROW = {
@@ -42,7 +41,7 @@ POLARS = {
 
 def _decimal(sql_type: str) -> tuple[int, int] | None:
     if sql_type.startswith("DECIMAL("):
-        precision, scale = sql_type[len("DECIMAL("):-1].split(",")
+        precision, scale = sql_type[len("DECIMAL(") : -1].split(",")
         return int(precision), int(scale)
     return None
 
@@ -100,10 +99,14 @@ def test_every_published_table_is_exported_per_year(published_once):
         con.close()
     manifest = exports.read_manifest()
     assert sorted(manifest["tables"]) == sorted(relations)
-    assert {"park_ranking", "park_scores", "report_summary", "park_ranking_history"} <= set(relations)
+    assert {"park_ranking", "park_scores", "report_summary", "park_ranking_history"} <= set(
+        relations
+    )
     for table in relations:
         for year in YEARS:
-            assert (published / "exports" / table / f"reporting_year={year}" / "data.parquet").is_file()
+            assert (
+                published / "exports" / table / f"reporting_year={year}" / "data.parquet"
+            ).is_file()
 
 
 def test_pyarrow_polars_and_duckdb_read_the_declared_types_and_the_rows(published_once):
@@ -113,13 +116,17 @@ def test_pyarrow_polars_and_duckdb_read_the_declared_types_and_the_rows(publishe
         folder = published / "exports" / name
         partition = table["partitioning"]["columns"][0]
         assert partition == {**partition, "name": "reporting_year", "type": "INTEGER"}
-        declared = [(c["name"], c["type"]) for c in table["columns"]] + [("reporting_year", "INTEGER")]
+        declared = [(c["name"], c["type"]) for c in table["columns"]] + [
+            ("reporting_year", "INTEGER")
+        ]
 
         # pyarrow, told the partition's type as docs/publishing.md shows
         dataset = ds.dataset(
             folder,
             format="parquet",
-            partitioning=ds.partitioning(pa.schema([("reporting_year", pa.int32())]), flavor="hive"),
+            partitioning=ds.partitioning(
+                pa.schema([("reporting_year", pa.int32())]), flavor="hive"
+            ),
         )
         arrow_table = dataset.to_table()
         assert [(f.name, f.type) for f in arrow_table.schema] == [
@@ -127,7 +134,9 @@ def test_pyarrow_polars_and_duckdb_read_the_declared_types_and_the_rows(publishe
         ], name
 
         # Polars
-        frame = pl.read_parquet(folder / "**" / "*.parquet", hive_schema={"reporting_year": pl.Int32})
+        frame = pl.read_parquet(
+            folder / "**" / "*.parquet", hive_schema={"reporting_year": pl.Int32}
+        )
         assert list(frame.schema.items()) == [(n, polars_type(t)) for n, t in declared], name
 
         # DuckDB
@@ -150,10 +159,14 @@ def test_pyarrow_polars_and_duckdb_read_the_declared_types_and_the_rows(publishe
 
 def test_money_counts_and_dates_keep_their_types(published_once):
     published = published_once
-    summary = pq.read_schema(published / "exports" / "report_summary" / "reporting_year=2023" / "data.parquet")
+    summary = pq.read_schema(
+        published / "exports" / "report_summary" / "reporting_year=2023" / "data.parquet"
+    )
     assert summary.field("revenue_yuan").type == pa.decimal128(18, 2)
     assert summary.field("enterprises_in_park").type == pa.int64()
-    ranking = pq.read_table(published / "exports" / "park_ranking" / "reporting_year=2023" / "data.parquet")
+    ranking = pq.read_table(
+        published / "exports" / "park_ranking" / "reporting_year=2023" / "data.parquet"
+    )
     assert ranking.schema.field("rank").type == pa.int32()
     assert ranking.schema.field("score").type == pa.decimal128(9, 3)
     values = ranking.column("score").to_pylist()
@@ -161,9 +174,11 @@ def test_money_counts_and_dates_keep_their_types(published_once):
     # exact values, not floats: the published score of each base as the warehouse holds it
     con = duckdb.connect(str(config.warehouse().database), read_only=True)
     try:
-        expected = dict(con.execute(
-            "select base_code, score from published.park_ranking where reporting_year = 2023"
-        ).fetchall())
+        expected = dict(
+            con.execute(
+                "select base_code, score from published.park_ranking where reporting_year = 2023"
+            ).fetchall()
+        )
     finally:
         con.close()
     assert dict(zip(ranking.column("base_code").to_pylist(), values)) == expected
@@ -171,9 +186,13 @@ def test_money_counts_and_dates_keep_their_types(published_once):
 
 def test_column_descriptions_travel_in_the_parquet_metadata(published_once):
     published = published_once
-    schema = pq.read_schema(published / "exports" / "report_summary" / "reporting_year=2023" / "data.parquet")
+    schema = pq.read_schema(
+        published / "exports" / "report_summary" / "reporting_year=2023" / "data.parquet"
+    )
     declared = yaml.safe_load(
-        (config.dbt_project_dir() / "models" / "published" / "report_summary.yml").read_text(encoding="utf-8")
+        (config.dbt_project_dir() / "models" / "published" / "report_summary.yml").read_text(
+            encoding="utf-8"
+        )
     )["models"][0]
     for column in declared["columns"]:
         if column["name"] == "reporting_year":
@@ -191,7 +210,15 @@ def test_column_descriptions_travel_in_the_parquet_metadata(published_once):
             k.decode() if isinstance(k, bytes) else k
             for (k,) in con.execute(
                 "select key from parquet_kv_metadata(?)",
-                [str(published / "exports" / "report_summary" / "reporting_year=2023" / "data.parquet")],
+                [
+                    str(
+                        published
+                        / "exports"
+                        / "report_summary"
+                        / "reporting_year=2023"
+                        / "data.parquet"
+                    )
+                ],
             ).fetchall()
         }
     finally:
@@ -204,19 +231,23 @@ def test_manifest_checksums_rows_and_publications_match_the_files(published_once
     manifest = exports.read_manifest()
     current = {p["reporting_year"]: p["publication_id"] for p in manifest["publications"]}
     assert sorted(current) == list(YEARS)
-    for name, table in manifest["tables"].items():
+    for table in manifest["tables"].values():
         assert len(table["files"]) == len(YEARS)
         for entry in table["files"]:
             path = published / "exports" / entry["path"]
             assert hashlib.sha256(path.read_bytes()).hexdigest() == entry["sha256"]
             assert pq.ParquetFile(path).metadata.num_rows == entry["rows"]
             assert entry["publication_id"] == current[entry["reporting_year"]]
-            assert pq.read_schema(path).metadata[b"parkwh.publication_id"].decode() == entry["publication_id"]
+            assert (
+                pq.read_schema(path).metadata[b"parkwh.publication_id"].decode()
+                == entry["publication_id"]
+            )
     # the audit holds the same checksums as the manifest
     con = duckdb.connect(str(config.warehouse().database), read_only=True)
     try:
         audited = {
-            (r[0], r[1]) for r in con.execute("select path, sha256 from audit.publication_files").fetchall()
+            (r[0], r[1])
+            for r in con.execute("select path, sha256 from audit.publication_files").fetchall()
         }
     finally:
         con.close()
@@ -233,9 +264,14 @@ def test_sums_intervals_and_time_zones_are_made_readable_or_refused(warehouse_di
             " sum(revenue_yuan::double) as revenue_yuan, timestamptz '2024-06-19 10:00:00+08' as at"
             " from marts.fct_base_year group by reporting_year"
         )
-        assert dict(con.execute("select column_name, data_type from duckdb_columns() where table_name = 'extra'").fetchall())[
-            "total"
-        ] == "HUGEINT"
+        assert (
+            dict(
+                con.execute(
+                    "select column_name, data_type from duckdb_columns() where table_name = 'extra'"
+                ).fetchall()
+            )["total"]
+            == "HUGEINT"
+        )
     finally:
         con.close()
     publications.publish()
@@ -281,8 +317,18 @@ def test_a_failed_publication_leaves_the_previous_one_whole(published, monkeypat
     assert not list(published.glob(".exports-staging-*"))
     con = duckdb.connect(str(config.warehouse().database), read_only=True)
     try:
-        assert con.execute("select max(version) from audit.publications where reporting_year = 2023").fetchone()[0] == 1
-        assert con.execute("select count(*) from audit.publication_rankings where publication_id = '2023-v2'").fetchone()[0] == 0
+        assert (
+            con.execute(
+                "select max(version) from audit.publications where reporting_year = 2023"
+            ).fetchone()[0]
+            == 1
+        )
+        assert (
+            con.execute(
+                "select count(*) from audit.publication_rankings where publication_id = '2023-v2'"
+            ).fetchone()[0]
+            == 0
+        )
     finally:
         con.close()
 
@@ -323,7 +369,11 @@ def test_a_reader_sees_a_whole_partition_while_years_are_republished(published):
 
 def test_no_staging_file_is_left_in_a_table_folder(published_once):
     published = published_once
-    leftovers = [p for p in (published / "exports").rglob("*") if p.is_file() and p.suffix not in (".parquet", ".json")]
+    leftovers = [
+        p
+        for p in (published / "exports").rglob("*")
+        if p.is_file() and p.suffix not in (".parquet", ".json")
+    ]
     assert leftovers == []
     assert [p.name for p in (published / "exports").rglob("*.parquet")] == ["data.parquet"] * len(
         list((published / "exports").rglob("*.parquet"))

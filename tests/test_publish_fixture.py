@@ -17,7 +17,6 @@ from pathlib import Path
 import duckdb
 import pytest
 import yaml
-
 from parkwh import config
 
 YEARS = (2021, 2022, 2023)
@@ -51,18 +50,33 @@ NOT_RANKED = {2023: {"HB002"}}  # submitted, but too few indicators
 
 DIMENSIONS = [
     # dimension code, zh, en, indicators (code, zh, en, unit, weight)
-    ("incubation", "孵化成效", "Incubation results", [
-        ("enterprises_in_park", "在园企业数", "Enterprises in the base", "家", 0.5),
-        ("listed_cum", "上市挂牌企业数", "Listed or quoted enterprises", "家", 0.5),
-    ]),
-    ("talent", "人才集聚", "Talent", [
-        ("returnees_in_park", "在园留学人员数", "Returnees in the base", "人", 0.6),
-        ("talent_national", "国家级人才", "National talent programme members", "人", 0.4),
-    ]),
-    ("economy", "经济贡献", "Economic contribution", [
-        ("revenue_yuan", "企业营业收入", "Revenue", "元", 0.5),
-        ("tax_yuan", "企业纳税", "Taxes paid", "元", 0.5),
-    ]),
+    (
+        "incubation",
+        "孵化成效",
+        "Incubation results",
+        [
+            ("enterprises_in_park", "在园企业数", "Enterprises in the base", "家", 0.5),
+            ("listed_cum", "上市挂牌企业数", "Listed or quoted enterprises", "家", 0.5),
+        ],
+    ),
+    (
+        "talent",
+        "人才集聚",
+        "Talent",
+        [
+            ("returnees_in_park", "在园留学人员数", "Returnees in the base", "人", 0.6),
+            ("talent_national", "国家级人才", "National talent programme members", "人", 0.4),
+        ],
+    ),
+    (
+        "economy",
+        "经济贡献",
+        "Economic contribution",
+        [
+            ("revenue_yuan", "企业营业收入", "Revenue", "元", 0.5),
+            ("tax_yuan", "企业纳税", "Taxes paid", "元", 0.5),
+        ],
+    ),
 ]
 DIMENSION_WEIGHT = 1 / 3
 
@@ -125,7 +139,10 @@ def _dimensions(con) -> None:
     )
     con.executemany(
         "insert into marts.dim_base values (?, ?, ?, ?, ?, ?, ?, 2010, date '2000-01-01', 1, 2021, null, true)",
-        [(_sha(code)[:32], code, zh, en, prov, zh[:2], f"{zh}管理中心") for code, zh, en, prov in BASES],
+        [
+            (_sha(code)[:32], code, zh, en, prov, zh[:2], f"{zh}管理中心")
+            for code, zh, en, prov in BASES
+        ],
     )
     con.execute(
         "create table marts.dim_talent_programme (talent_programme_code varchar,"
@@ -176,10 +193,26 @@ def _facts(con, rng: random.Random) -> None:
             con.execute(
                 "insert into marts.fct_base_year values (?, ?, ?, ?, ?, true, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
-                    code, year, _sha(code)[:32], zh, prov, submission_id,
-                    size * 4, size * 13, incubated, incubated // 4, incubated // 30, incubated // 20,
-                    size * 40, size // 2, size, f"{size * 123456.78:.2f}", f"{size * 4567.89:.2f}",
-                    size * 3, f"{size * 50000:.2f}", f"{size * 7000.5:.2f}",
+                    code,
+                    year,
+                    _sha(code)[:32],
+                    zh,
+                    prov,
+                    submission_id,
+                    size * 4,
+                    size * 13,
+                    incubated,
+                    incubated // 4,
+                    incubated // 30,
+                    incubated // 20,
+                    size * 40,
+                    size // 2,
+                    size,
+                    f"{size * 123456.78:.2f}",
+                    f"{size * 4567.89:.2f}",
+                    size * 3,
+                    f"{size * 50000:.2f}",
+                    f"{size * 7000.5:.2f}",
                 ],
             )
             con.execute(
@@ -274,7 +307,19 @@ def _method_catalogue(con) -> None:
             con.execute(
                 "insert into staging.method_indicators values (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, 'min_max',"
                 " 0, 100, null, null, ?, null, 2019, null, ?)",
-                [code, zh, en, unit, dim, dim_zh, dim_en, DIMENSION_WEIGHT * 100, weight * 10, code, en],
+                [
+                    code,
+                    zh,
+                    en,
+                    unit,
+                    dim,
+                    dim_zh,
+                    dim_en,
+                    DIMENSION_WEIGHT * 100,
+                    weight * 10,
+                    code,
+                    en,
+                ],
             )
     con.execute(
         "create table staging.method_parameters (first_year integer, last_year integer,"
@@ -333,8 +378,18 @@ def _rank(con, year: int, rng: random.Random, *, replace: bool = False) -> None:
                        $w * $dw as weight, coalesce(n, 50) * $w * $dw as contribution
                 from s
                 """,
-                {"year": year, "dim": dim, "dim_zh": dim_zh, "dim_en": dim_en, "dw": DIMENSION_WEIGHT,
-                 "code": code, "zh": zh, "en": en, "unit": unit, "w": weight},
+                {
+                    "year": year,
+                    "dim": dim,
+                    "dim_zh": dim_zh,
+                    "dim_en": dim_en,
+                    "dw": DIMENSION_WEIGHT,
+                    "code": code,
+                    "zh": zh,
+                    "en": en,
+                    "unit": unit,
+                    "w": weight,
+                },
             )
     con.execute(
         "update published.park_scores as p set dimension_score = d.score from ("
@@ -455,7 +510,8 @@ def _check_results(con) -> None:
 def _table_exists(con, schema: str, name: str) -> bool:
     return bool(
         con.execute(
-            "select count(*) from duckdb_tables() where schema_name = ? and table_name = ?", [schema, name]
+            "select count(*) from duckdb_tables() where schema_name = ? and table_name = ?",
+            [schema, name],
         ).fetchone()[0]
     )
 
@@ -470,7 +526,9 @@ def correct_submission(base_code: str, year: int, *, enterprises_in_park: int) -
             "select submission_id from marts.fct_base_year where base_code = ? and reporting_year = ?",
             [base_code, year],
         ).fetchone()[0]
-        con.execute("update audit.submissions set status = 'superseded' where submission_id = ?", [old])
+        con.execute(
+            "update audit.submissions set status = 'superseded' where submission_id = ?", [old]
+        )
         con.execute(
             "insert into audit.submissions values (?, 'submission', ?, ?, ?, 'accepted')",
             [submission_id, base_code, year, sha],
@@ -509,12 +567,18 @@ def test_fixture_follows_the_dbt_contracts(fixture_warehouse):
                     [schema, name],
                 ).fetchall()
             )
-            assert list(actual) == list(declared), f"{schema}.{name}: columns differ from its dbt model"
+            assert list(actual) == list(declared), (
+                f"{schema}.{name}: columns differ from its dbt model"
+            )
             for column, declared_type in declared.items():
-                wanted = {"string": "VARCHAR", "integer": "INTEGER", "bigint": "BIGINT", "boolean": "BOOLEAN",
-                          "date": "DATE", "timestamp": "TIMESTAMP"}.get(
-                    declared_type, declared_type.upper().replace(" ", "")
-                )
+                wanted = {
+                    "string": "VARCHAR",
+                    "integer": "INTEGER",
+                    "bigint": "BIGINT",
+                    "boolean": "BOOLEAN",
+                    "date": "DATE",
+                    "timestamp": "TIMESTAMP",
+                }.get(declared_type, declared_type.upper().replace(" ", ""))
                 assert actual[column].replace(" ", "") == wanted, f"{schema}.{name}.{column}"
             checked += 1
         assert checked >= 5
@@ -527,19 +591,48 @@ def test_fixture_ranking_follows_brief_section_6(fixture_warehouse):
     try:
         columns = [r[0] for r in con.execute("describe published.park_ranking").fetchall()]
         assert columns == [
-            "reporting_year", "rank", "base_code", "base_name_zh", "base_name_en", "province", "score",
-            "indicator_score", "expert_score", "rank_change", "rank_median", "rank_p05", "rank_p95", "ranked",
+            "reporting_year",
+            "rank",
+            "base_code",
+            "base_name_zh",
+            "base_name_en",
+            "province",
+            "score",
+            "indicator_score",
+            "expert_score",
+            "rank_change",
+            "rank_median",
+            "rank_p05",
+            "rank_p95",
+            "ranked",
         ]
         summary = [r[0] for r in con.execute("describe published.report_summary").fetchall()]
         assert summary == [
-            "reporting_year", "scope", "bases", "enterprises_in_park", "returnees_in_park", "incubated_cum",
-            "high_tech_cum", "little_giants_cum", "listed_cum", "returnees_cum", "talent_national",
-            "talent_provincial", "revenue_yuan", "tax_yuan", "service_events", "vc_yuan", "fiscal_yuan",
+            "reporting_year",
+            "scope",
+            "bases",
+            "enterprises_in_park",
+            "returnees_in_park",
+            "incubated_cum",
+            "high_tech_cum",
+            "little_giants_cum",
+            "listed_cum",
+            "returnees_cum",
+            "talent_national",
+            "talent_provincial",
+            "revenue_yuan",
+            "tax_yuan",
+            "service_events",
+            "vc_yuan",
+            "fiscal_yuan",
             "avg_score",
         ]
         # ranks "1224" style among the ranked, none for the unranked
-        assert con.execute(
-            "select count(*) from published.park_ranking where ranked <> (rank is not null)"
-        ).fetchone()[0] == 0
+        assert (
+            con.execute(
+                "select count(*) from published.park_ranking where ranked <> (rank is not null)"
+            ).fetchone()[0]
+            == 0
+        )
     finally:
         con.close()

@@ -12,10 +12,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from test_publish_fixture import PERSONAL_TALENT_VALUES, build, correct_submission
-
 from parkwh import config
 from parkwh.publish import publications, readonly
+from test_publish_fixture import PERSONAL_TALENT_VALUES, build, correct_submission
 
 OLD_DUCKDB = "1.1.3"
 """The oldest DuckDB that reads storage version v1.0.0; BI tools embed builds about this old."""
@@ -39,7 +38,10 @@ def test_it_holds_the_published_tables_and_the_marts_they_rest_on(published):
     con = _connect()
     try:
         relations = {
-            f"{s}.{t}" for s, t in con.execute("select schema_name, table_name from duckdb_tables()").fetchall()
+            f"{s}.{t}"
+            for s, t in con.execute(
+                "select schema_name, table_name from duckdb_tables()"
+            ).fetchall()
         }
         # the same query as on the warehouse: the file's catalog is called "published"
         counts = con.execute(
@@ -61,10 +63,20 @@ def test_it_holds_the_published_tables_and_the_marts_they_rest_on(published):
         source.close()
     assert counts == expected
     assert {
-        "main.park_ranking", "main.park_scores", "main.report_summary", "main.park_ranking_history",
-        "main.park_ranking_changes", "main.publications", "marts.dim_base", "marts.dim_province",
-        "marts.fct_base_year", "marts.fct_company_year", "marts.fct_funding_event",
-        "staging.method_indicators", "audit.publications", "audit.check_results",
+        "main.park_ranking",
+        "main.park_scores",
+        "main.report_summary",
+        "main.park_ranking_history",
+        "main.park_ranking_changes",
+        "main.publications",
+        "marts.dim_base",
+        "marts.dim_province",
+        "marts.fct_base_year",
+        "marts.fct_company_year",
+        "marts.fct_funding_event",
+        "staging.method_indicators",
+        "audit.publications",
+        "audit.check_results",
     } <= relations
     assert comment and "yuan" in comment
 
@@ -79,13 +91,20 @@ def test_nothing_personal_is_in_it(published):
             "select schema_name, table_name, column_name, data_type from duckdb_columns()"
         ).fetchall()
         names = {c[2] for c in columns}
-        assert not names & {"person_key", "person_name", "id_number", "phone", "investor_name", "sample_rows"}
+        assert not names & {
+            "person_key",
+            "person_name",
+            "id_number",
+            "phone",
+            "investor_name",
+            "sample_rows",
+        }
         for schema, table, column, data_type in columns:
             if data_type != "VARCHAR":
                 continue
             hits = con.execute(
                 f'select count(*) from "{schema}"."{table}" where list_contains(?, "{column}")'
-                f' or position(? in coalesce("{column}", \'\')) > 0',
+                f" or position(? in coalesce(\"{column}\", '')) > 0",
                 [list(PERSONAL_TALENT_VALUES), FUNDING_INVESTOR],
             ).fetchone()[0]
             assert hits == 0, f"{schema}.{table}.{column} holds a personal value"
@@ -94,7 +113,13 @@ def test_nothing_personal_is_in_it(published):
     # the warehouse itself does hold them: the scan above could have found them
     source = duckdb.connect(str(config.warehouse().database), read_only=True)
     try:
-        assert source.execute("select count(*) from marts.fct_funding_event where investor_name = ?", [FUNDING_INVESTOR]).fetchone()[0] == 1
+        assert (
+            source.execute(
+                "select count(*) from marts.fct_funding_event where investor_name = ?",
+                [FUNDING_INVESTOR],
+            ).fetchone()[0]
+            == 1
+        )
     finally:
         source.close()
 
@@ -103,15 +128,33 @@ def test_nothing_personal_is_in_it(published):
 def old_duckdb(request, tmp_path_factory) -> Path:
     """duckdb==1.1.3 installed from the package index once, kept in pytest's cache."""
     cache = getattr(request.config, "cache", None)
-    folder = cache.mkdir(f"parkwh-duckdb-{OLD_DUCKDB}") if cache else tmp_path_factory.mktemp("old-duckdb")
+    folder = (
+        cache.mkdir(f"parkwh-duckdb-{OLD_DUCKDB}")
+        if cache
+        else tmp_path_factory.mktemp("old-duckdb")
+    )
     target = Path(folder) / "site"
     if not (target / "duckdb" / "__init__.py").exists():
         staging = Path(folder) / f"site.{os.getpid()}.tmp"
         shutil.rmtree(staging, ignore_errors=True)
         result = subprocess.run(
-            [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-             "--no-deps", "--only-binary=:all:", "--target", str(staging), f"duckdb=={OLD_DUCKDB}"],
-            capture_output=True, text=True, timeout=600, check=False,
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "--no-deps",
+                "--only-binary=:all:",
+                "--target",
+                str(staging),
+                f"duckdb=={OLD_DUCKDB}",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
         )
         if result.returncode != 0:
             shutil.rmtree(staging, ignore_errors=True)
@@ -130,7 +173,12 @@ def _run_with(site: Path | None, script: str, *args: str, **kwargs) -> subproces
         env["PYTHONPATH"] = str(site)
     return subprocess.run(
         [sys.executable, "-c", textwrap.dedent(script), *args],
-        env=env, capture_output=True, text=True, timeout=120, check=False, **kwargs,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        **kwargs,
     )
 
 
@@ -156,7 +204,10 @@ def test_an_older_duckdb_opens_it(published, old_duckdb):
     con = _connect()
     try:
         assert seen["ranking"] == con.execute("select count(*) from park_ranking").fetchone()[0]
-        assert seen["history"] == con.execute("select count(*) from park_ranking_history").fetchone()[0]
+        assert (
+            seen["history"]
+            == con.execute("select count(*) from park_ranking_history").fetchone()[0]
+        )
         assert [tuple(r) for r in seen["top"]] == con.execute(
             "select base_code from park_ranking where reporting_year = 2023 and rank = 1"
         ).fetchall()
@@ -171,7 +222,9 @@ def test_an_older_duckdb_cannot_open_a_default_2x_file(warehouse_dir, old_duckdb
     con = duckdb.connect(str(path))
     con.execute("create table park_ranking as select 1 as rank")
     con.close()
-    result = _run_with(old_duckdb, "import duckdb, sys; duckdb.connect(sys.argv[1], read_only=True)", str(path))
+    result = _run_with(
+        old_duckdb, "import duckdb, sys; duckdb.connect(sys.argv[1], read_only=True)", str(path)
+    )
     if duckdb.__version__.startswith("1."):
         pytest.skip("the installed DuckDB writes the old storage format by default")
     assert result.returncode != 0
@@ -193,7 +246,11 @@ def _hold_open(path: Path, relation: str) -> tuple[subprocess.Popen, int]:
     env = dict(os.environ)
     reader = subprocess.Popen(
         [sys.executable, "-c", textwrap.dedent(HOLD_SCRIPT), str(path), relation],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
     )
     first = reader.stdout.readline()
     assert first, reader.stderr.read()
@@ -211,7 +268,9 @@ def _release(reader: subprocess.Popen) -> int:
 
 
 def test_a_reader_holding_it_open_does_not_stop_a_pipeline_run(published):
-    reader, before = _hold_open(config.warehouse().published_database, "published.park_ranking_history")
+    reader, before = _hold_open(
+        config.warehouse().published_database, "published.park_ranking_history"
+    )
     try:
         # a pipeline run while the reader holds the file: new data, a new publication, a new copy
         correct_submission("JS003", 2023, enterprises_in_park=60)
@@ -225,7 +284,9 @@ def test_a_reader_holding_it_open_does_not_stop_a_pipeline_run(published):
     con = _connect()
     try:
         now = con.execute("select count(*) from published.park_ranking_history").fetchone()[0]
-        versions = con.execute("select max(version) from publications where reporting_year = 2023").fetchone()[0]
+        versions = con.execute(
+            "select max(version) from publications where reporting_year = 2023"
+        ).fetchone()[0]
     finally:
         con.close()
     added = sum(1 for _ in _ranking_rows_2023())
@@ -235,7 +296,9 @@ def test_a_reader_holding_it_open_does_not_stop_a_pipeline_run(published):
 def _ranking_rows_2023():
     con = duckdb.connect(str(config.warehouse().database), read_only=True)
     try:
-        return con.execute("select * from published.park_ranking where reporting_year = 2023").fetchall()
+        return con.execute(
+            "select * from published.park_ranking where reporting_year = 2023"
+        ).fetchall()
     finally:
         con.close()
 
@@ -267,7 +330,9 @@ def test_a_failed_build_keeps_the_previous_file(published, monkeypatch):
 def test_a_bi_tool_on_a_null_pool_sees_each_new_publication(published):
     """Superset and other SQLAlchemy clients (duckdb-engine): a pooled connection keeps the old file."""
     sa = pytest.importorskip("sqlalchemy")
-    pytest.importorskip("duckdb_engine", reason="duckdb-engine is the SQLAlchemy dialect BI tools use")
+    pytest.importorskip(
+        "duckdb_engine", reason="duckdb-engine is the SQLAlchemy dialect BI tools use"
+    )
     from sqlalchemy.pool import NullPool
 
     url = f"duckdb:///{config.warehouse().published_database}"
@@ -285,7 +350,9 @@ def test_a_bi_tool_on_a_null_pool_sees_each_new_publication(published):
         correct_submission("JS003", 2023, enterprises_in_park=60)
         publications.publish()
         readonly.build()  # the pooled connection holding the old file does not stop this
-        assert version(pooled) == 1  # still the file it opened: why docs/publishing.md says NullPool
+        assert (
+            version(pooled) == 1
+        )  # still the file it opened: why docs/publishing.md says NullPool
         # DuckDB keeps one instance per file in a process while any connection to it is open, so
         # the null pool sees the new file once nothing in the process holds the old one.
         pooled.dispose()

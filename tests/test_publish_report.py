@@ -11,11 +11,10 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from test_publish_fixture import build, correct_submission
-
 from parkwh import config
 from parkwh.publish import publications, readonly
 from parkwh.publish import report as annual_report
+from test_publish_fixture import build, correct_submission
 
 PARKWH = Path(sys.executable).parent / "parkwh"
 
@@ -113,7 +112,11 @@ def _published(sql: str, params: list | None = None) -> list[tuple]:
 def test_the_page_loads_nothing_from_anywhere(page_2023):
     root, path, text, page = page_2023
     assert path == root / "reports" / "2023" / "index.html"
-    assert not [t for t, _ in page.tags if t in ("script", "iframe", "img", "object", "embed", "audio", "video")]
+    assert not [
+        t
+        for t, _ in page.tags
+        if t in ("script", "iframe", "img", "object", "embed", "audio", "video")
+    ]
     for tag, attributes in page.tags:
         for name in ("src", "href", "srcset", "data", "poster"):
             value = attributes.get(name)
@@ -121,11 +124,16 @@ def test_the_page_loads_nothing_from_anywhere(page_2023):
                 continue
             assert value.startswith(("#", "data:")), f"<{tag} {name}={value!r}> would be a request"
     assert "@import" not in text and not re.search(r"url\((?!['\"]?(data:|#))", text)
-    csp = [a["content"] for t, a in page.tags if t == "meta" and a.get("http-equiv") == "Content-Security-Policy"]
+    csp = [
+        a["content"]
+        for t, a in page.tags
+        if t == "meta" and a.get("http-equiv") == "Content-Security-Policy"
+    ]
     assert csp and "default-src 'none'" in csp[0]
     # the only URLs are the SVG namespaces, which are names, not requests
     assert set(re.findall(r"https?://[^\s\"'<>)]+", text)) <= {
-        "http://www.w3.org/2000/svg", "http://www.w3.org/1999/xlink",
+        "http://www.w3.org/2000/svg",
+        "http://www.w3.org/1999/xlink",
     }
 
 
@@ -156,12 +164,20 @@ def test_the_headline_figures_are_the_report_summary(page_2023):
     }
     headline = {row[0].split(" ")[0]: row[1:] for row in page.tables["headline-table"][1:]}
     assert headline["在园留学人员企业"] == [f"{summary['all'][1]:,}", f"{summary['top10'][1]:,}"]
-    assert headline["累计孵化留学人员企业"] == [f"{summary['all'][2]:,}", f"{summary['top10'][2]:,}"]
-    assert headline["留学人员企业当年营业收入"][1].startswith(f"{float(summary['top10'][4]) / 1e8:,.2f}亿元")
+    assert headline["累计孵化留学人员企业"] == [
+        f"{summary['all'][2]:,}",
+        f"{summary['top10'][2]:,}",
+    ]
+    assert headline["留学人员企业当年营业收入"][1].startswith(
+        f"{float(summary['top10'][4]) / 1e8:,.2f}亿元"
+    )
     assert headline["平均综合得分"][1] == f"{summary['top10'][5]:.3f}"
-    top10 = [r[0] for r in _published(
-        "select base_name_zh from published.park_ranking where reporting_year = 2023 and rank <= 10 order by rank"
-    )]
+    top10 = [
+        r[0]
+        for r in _published(
+            "select base_name_zh from published.park_ranking where reporting_year = 2023 and rank <= 10 order by rank"
+        )
+    ]
     assert "综合评价得分排名前十的孵化基地是：" + "、".join(top10) in html.unescape(text)
     assert 'lang="zh-CN"' in text and "Competitiveness of China" in text
 
@@ -169,7 +185,13 @@ def test_the_headline_figures_are_the_report_summary(page_2023):
 def test_the_charts_are_inline_svg_of_the_published_figures(page_2023):
     *_, page = page_2023
     figures = {k for k in page.svg_text}
-    assert {"chart-dimensions", "chart-intervals", "chart-changes", "chart-provinces", "chart-trends"} <= figures
+    assert {
+        "chart-dimensions",
+        "chart-intervals",
+        "chart-changes",
+        "chart-provinces",
+        "chart-trends",
+    } <= figures
     dimension_text = " ".join(page.svg_text["chart-dimensions"])
     for (name,) in _published(
         "select base_name_zh from published.park_ranking where reporting_year = 2023 and rank <= 10"
@@ -178,10 +200,19 @@ def test_the_charts_are_inline_svg_of_the_published_figures(page_2023):
     for (dimension,) in _published("select distinct dimension_name_zh from published.park_scores"):
         assert dimension in dimension_text
     interval_text = " ".join(page.svg_text["chart-intervals"])
-    ranked = _published("select count(*) from published.park_ranking where reporting_year = 2023 and ranked")[0][0]
-    assert sum(1 for (name,) in _published(
-        "select base_name_zh from published.park_ranking where reporting_year = 2023 and ranked"
-    ) if name in interval_text) == ranked
+    ranked = _published(
+        "select count(*) from published.park_ranking where reporting_year = 2023 and ranked"
+    )[0][0]
+    assert (
+        sum(
+            1
+            for (name,) in _published(
+                "select base_name_zh from published.park_ranking where reporting_year = 2023 and ranked"
+            )
+            if name in interval_text
+        )
+        == ranked
+    )
     province_text = " ".join(page.svg_text["chart-provinces"])
     for (province,) in _published(
         "select distinct p.province_name_zh from marts.fct_base_year f join marts.dim_province p using (province_code)"
@@ -210,9 +241,10 @@ def test_provinces_regions_trends_method_and_quality_are_shown(page_2023):
         " count(*) filter (where outcome = 'fail') from audit.check_results group by suite"
     ):
         assert suites[suite] == [str(total), str(passed), str(warned), str(failed)]
-    assert len(page.tables["findings-table"]) - 1 == _published(
-        "select count(*) from audit.check_results where outcome <> 'pass'"
-    )[0][0]
+    assert (
+        len(page.tables["findings-table"]) - 1
+        == _published("select count(*) from audit.check_results where outcome <> 'pass'")[0][0]
+    )
 
 
 def test_a_republished_year_shows_its_version_and_changelog(published):
@@ -220,10 +252,15 @@ def test_a_republished_year_shows_its_version_and_changelog(published):
     publications.publish()
     readonly.build()
     text, page = _parse(annual_report.render(2023))
-    changes = _published("select count(*) from audit.publication_changes where publication_id = '2023-v2'")[0][0]
+    changes = _published(
+        "select count(*) from audit.publication_changes where publication_id = '2023-v2'"
+    )[0][0]
     assert changes > 0
     assert len(page.tables["changelog-table"]) - 1 == changes
-    assert [row[0].split(" ")[0] for row in page.tables["versions-table"][1:]] == ["2023-v1", "2023-v2"]
+    assert [row[0].split(" ")[0] for row in page.tables["versions-table"][1:]] == [
+        "2023-v1",
+        "2023-v2",
+    ]
     assert 'content="2023-v2"' in text and "Version 2" in text
 
 
@@ -236,7 +273,11 @@ def test_the_page_is_a_function_of_the_publication(page_2023):
 
 def _cli(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [str(PARKWH), "report", *args], capture_output=True, text=True, timeout=300, check=False,
+        [str(PARKWH), "report", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
         env={**__import__("os").environ, "COLUMNS": "200"},
     )
 

@@ -7,10 +7,9 @@ import datetime as dt
 import duckdb
 import pyarrow.dataset as ds
 import pytest
-from test_publish_fixture import YEARS, build, correct_submission
-
 from parkwh import config
 from parkwh.publish import exports, publications
+from test_publish_fixture import YEARS, build, correct_submission
 
 
 def _query(sql: str, params: list | None = None) -> list[tuple]:
@@ -25,7 +24,8 @@ def _ranking(year: int) -> dict[str, tuple]:
     return {
         r[0]: r[1:]
         for r in _query(
-            "select base_code, rank, score, ranked from published.park_ranking where reporting_year = ?", [year]
+            "select base_code, rank, score, ranked from published.park_ranking where reporting_year = ?",
+            [year],
         )
     }
 
@@ -44,28 +44,37 @@ def test_first_publication_is_version_1_of_every_year(warehouse_dir):
         "select reporting_year, version, published_at, reason, bases_submitted, bases_ranked"
         " from audit.publications order by reporting_year"
     )
-    submitted = dict(_query(
-        "select reporting_year, count(*) from marts.fct_base_year where submitted group by all"
-    ))
-    ranked = dict(_query(
-        "select reporting_year, count(*) from published.park_ranking where ranked group by all"
-    ))
+    submitted = dict(
+        _query(
+            "select reporting_year, count(*) from marts.fct_base_year where submitted group by all"
+        )
+    )
+    ranked = dict(
+        _query(
+            "select reporting_year, count(*) from published.park_ranking where ranked group by all"
+        )
+    )
     assert rows == [
-        (y, 1, dt.datetime(2024, 6, 19, 0, 0), "first publication", submitted[y], ranked[y]) for y in YEARS
+        (y, 1, dt.datetime(2024, 6, 19, 0, 0), "first publication", submitted[y], ranked[y])
+        for y in YEARS
     ]
 
 
 def test_the_submissions_in_force_are_recorded_by_sha256(warehouse_dir):
     build(warehouse_dir)
     publications.publish()
-    recorded = set(_query(
-        "select base_code, submission_id, source_sha256 from audit.publication_submissions"
-        " where publication_id = '2023-v1' and kind = 'submission'"
-    ))
-    in_force = set(_query(
-        "select f.base_code, f.submission_id, s.source_sha256 from marts.fct_base_year as f"
-        " join audit.submissions as s using (submission_id) where f.reporting_year = 2023 and f.submitted"
-    ))
+    recorded = set(
+        _query(
+            "select base_code, submission_id, source_sha256 from audit.publication_submissions"
+            " where publication_id = '2023-v1' and kind = 'submission'"
+        )
+    )
+    in_force = set(
+        _query(
+            "select f.base_code, f.submission_id, s.source_sha256 from marts.fct_base_year as f"
+            " join audit.submissions as s using (submission_id) where f.reporting_year = 2023 and f.submitted"
+        )
+    )
     assert recorded == in_force and len(recorded) > 5
     experts = _query(
         "select source_sha256 from audit.publication_submissions"
@@ -96,7 +105,9 @@ def test_a_correction_republishes_its_year_and_keeps_the_previous_ranking(wareho
     moved = {code for code in before if before[code] != after[code]}
     assert moved  # the correction moves scores, so the test has something to see
 
-    results = {p.reporting_year: p for p in publications.publish(clock=_clock("2024-07-01T00:00:00+00:00"))}
+    results = {
+        p.reporting_year: p for p in publications.publish(clock=_clock("2024-07-01T00:00:00+00:00"))
+    }
     assert results[2023].publication_id == "2023-v2" and results[2023].new
     assert results[2023].reason == "submissions corrected"
     assert not results[2022].new and not results[2021].new
@@ -128,23 +139,39 @@ def test_a_correction_republishes_its_year_and_keeps_the_previous_ranking(wareho
         assert (rank, score) == after[code][:2]
         assert previous_id == "2023-v1"
         expected = (
-            "rank and score" if previous_rank != rank and previous_score != score
-            else "rank" if previous_rank != rank else "score"
+            "rank and score"
+            if previous_rank != rank and previous_score != score
+            else "rank"
+            if previous_rank != rank
+            else "score"
         )
         assert change == expected
-    assert _query("select changes from audit.publications where publication_id = '2023-v2'")[0][0] == len(moved)
+    assert _query("select changes from audit.publications where publication_id = '2023-v2'")[0][
+        0
+    ] == len(moved)
 
     # the new submission is recorded; the exports of 2023 are version 2's
-    assert _query(
-        "select count(*) from audit.publication_submissions where publication_id = '2023-v2'"
-        " and submission_id in (select submission_id from marts.fct_base_year where reporting_year = 2023)"
-    )[0][0] > 0
+    assert (
+        _query(
+            "select count(*) from audit.publication_submissions where publication_id = '2023-v2'"
+            " and submission_id in (select submission_id from marts.fct_base_year where reporting_year = 2023)"
+        )[0][0]
+        > 0
+    )
     manifest = exports.read_manifest()
-    assert {p["reporting_year"]: p["publication_id"] for p in manifest["publications"]}[2023] == "2023-v2"
+    assert {p["reporting_year"]: p["publication_id"] for p in manifest["publications"]}[
+        2023
+    ] == "2023-v2"
 
     # the exported history holds both versions of 2023
-    history_files = ds.dataset(warehouse_dir / "exports" / "park_ranking_history", partitioning="hive")
-    versions = set(history_files.to_table(filter=ds.field("reporting_year") == 2023).column("publication_id").to_pylist())
+    history_files = ds.dataset(
+        warehouse_dir / "exports" / "park_ranking_history", partitioning="hive"
+    )
+    versions = set(
+        history_files.to_table(filter=ds.field("reporting_year") == 2023)
+        .column("publication_id")
+        .to_pylist()
+    )
     assert versions == {"2023-v1", "2023-v2"}
 
 
@@ -167,7 +194,9 @@ def test_a_method_change_from_a_later_year_leaves_earlier_years_alone(warehouse_
     con = duckdb.connect(str(config.warehouse().database))
     try:
         con.execute("update staging.method_parameters set last_year = 2022")
-        con.execute("insert into staging.method_parameters values (2023, null, 0.25, 1000, 20240619)")
+        con.execute(
+            "insert into staging.method_parameters values (2023, null, 0.25, 1000, 20240619)"
+        )
     finally:
         con.close()
     results = {p.reporting_year: p for p in publications.publish()}
@@ -195,5 +224,7 @@ def test_publishing_needs_a_ranking(warehouse_dir):
 
 def test_a_year_without_a_ranking_cannot_be_published(warehouse_dir):
     build(warehouse_dir)
-    with pytest.raises(publications.PublishError, match="no ranking for 2030 .* holds 2021, 2022, 2023"):
+    with pytest.raises(
+        publications.PublishError, match="no ranking for 2030 .* holds 2021, 2022, 2023"
+    ):
         publications.publish([2030])

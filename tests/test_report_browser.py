@@ -21,13 +21,14 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from test_publish_fixture import build
-
 from parkwh import config
 from parkwh.publish import publications, readonly
 from parkwh.publish import report as annual_report
+from test_publish_fixture import build
 
-websockets_sync = pytest.importorskip("websockets.sync.client", reason="the websockets package drives Chromium")
+websockets_sync = pytest.importorskip(
+    "websockets.sync.client", reason="the websockets package drives Chromium"
+)
 
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 LOAD_TIMEOUT_SECONDS = 60
@@ -52,7 +53,13 @@ class DevTools:
         self.ids = itertools.count(1)
         self.events: list[dict] = []
 
-    def send(self, method: str, params: dict | None = None, session: str | None = None, timeout: float = 30) -> dict:
+    def send(
+        self,
+        method: str,
+        params: dict | None = None,
+        session: str | None = None,
+        timeout: float = 30,
+    ) -> dict:
         message_id = next(self.ids)
         message: dict = {"id": message_id, "method": method, "params": params or {}}
         if session:
@@ -84,7 +91,9 @@ class DevTools:
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
             try:
-                self.events.append(json.loads(self.socket.recv(timeout=deadline - time.monotonic())))
+                self.events.append(
+                    json.loads(self.socket.recv(timeout=deadline - time.monotonic()))
+                )
             except TimeoutError:
                 return
 
@@ -98,11 +107,23 @@ def browser(tmp_path):
     profile = tmp_path / "chromium-profile"
     process = subprocess.Popen(
         [
-            executable, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-            "--no-first-run", "--no-default-browser-check", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--disable-extensions",
-            "--disable-default-apps", "--hide-scrollbars", "--window-size=1280,900",
-            f"--user-data-dir={profile}", "--remote-debugging-port=0", "about:blank",
+            executable,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--no-default-browser-check",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-extensions",
+            "--disable-default-apps",
+            "--hide-scrollbars",
+            "--window-size=1280,900",
+            f"--user-data-dir={profile}",
+            "--remote-debugging-port=0",
+            "about:blank",
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -113,11 +134,15 @@ def browser(tmp_path):
     while not (port_file.exists() and len(port_file.read_text().splitlines()) >= 2):
         if process.poll() is not None or time.monotonic() > deadline:
             process.kill()
-            pytest.fail(f"Chromium did not start: {process.stderr.read().decode(errors='replace')[-2000:]}")
+            pytest.fail(
+                f"Chromium did not start: {process.stderr.read().decode(errors='replace')[-2000:]}"
+            )
         time.sleep(0.1)
     port, path = port_file.read_text().splitlines()[:2]
     try:
-        with websockets_sync.connect(f"ws://127.0.0.1:{port}{path}", max_size=None, open_timeout=30) as socket:
+        with websockets_sync.connect(
+            f"ws://127.0.0.1:{port}{path}", max_size=None, open_timeout=30
+        ) as socket:
             yield DevTools(socket)
     finally:
         process.terminate()
@@ -138,11 +163,16 @@ def report_page(warehouse_dir) -> Path:
 
 def _open(browser: DevTools, url: str) -> str:
     target = browser.send("Target.createTarget", {"url": "about:blank"})["targetId"]
-    session = browser.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
+    session = browser.send("Target.attachToTarget", {"targetId": target, "flatten": True})[
+        "sessionId"
+    ]
     for domain in ("Page", "Network", "Runtime", "Log"):
         browser.send(f"{domain}.enable", session=session)
-    browser.send("Emulation.setDeviceMetricsOverride",
-                 {"width": 1280, "height": 900, "deviceScaleFactor": 1, "mobile": False}, session=session)
+    browser.send(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": 1280, "height": 900, "deviceScaleFactor": 1, "mobile": False},
+        session=session,
+    )
     browser.events.clear()
     browser.send("Page.navigate", {"url": url}, session=session)
     browser.wait_for("Page.loadEventFired", LOAD_TIMEOUT_SECONDS)
@@ -164,9 +194,17 @@ def test_the_report_loads_with_no_request_and_no_error(browser, report_page):
     _open(browser, url)
     requests = [e["request"]["url"] for e in browser.of("Network.requestWillBeSent")]
     failed = browser.of("Network.loadingFailed")
-    console = [e for e in browser.of("Runtime.consoleAPICalled") if e["type"] in ("error", "warning", "assert")]
+    console = [
+        e
+        for e in browser.of("Runtime.consoleAPICalled")
+        if e["type"] in ("error", "warning", "assert")
+    ]
     exceptions = browser.of("Runtime.exceptionThrown")
-    logged = [e["entry"] for e in browser.of("Log.entryAdded") if e["entry"]["level"] in ("error", "warning")]
+    logged = [
+        e["entry"]
+        for e in browser.of("Log.entryAdded")
+        if e["entry"]["level"] in ("error", "warning")
+    ]
     assert requests == [url], f"the page made requests beyond itself: {requests}"
     assert failed == []
     assert console == [] and exceptions == [], (console, exceptions)
@@ -192,8 +230,8 @@ def _png_pixels(data: bytes) -> tuple[int, int, list[bytes]]:
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     position, idat, width = 8, b"", 0
     while position < len(data):
-        length, kind = struct.unpack(">I4s", data[position:position + 8])
-        body = data[position + 8:position + 8 + length]
+        length, kind = struct.unpack(">I4s", data[position : position + 8])
+        body = data[position + 8 : position + 8 + length]
         if kind == b"IHDR":
             width, height, depth, colour, _, _, interlace = struct.unpack(">IIBBBBB", body)
             assert depth == 8 and colour in (2, 6) and interlace == 0
@@ -206,7 +244,7 @@ def _png_pixels(data: bytes) -> tuple[int, int, list[bytes]]:
     rows, previous = [], bytearray(stride)
     for y in range(height):
         start = y * (stride + 1)
-        kind, line = raw[start], bytearray(raw[start + 1:start + 1 + stride])
+        kind, line = raw[start], bytearray(raw[start + 1 : start + 1 + stride])
         for i in range(stride):
             left = line[i - channels] if i >= channels else 0
             up = previous[i]
@@ -220,7 +258,9 @@ def _png_pixels(data: bytes) -> tuple[int, int, list[bytes]]:
             elif kind == 4:
                 p = left + up - corner
                 pa, pb, pc = abs(p - left), abs(p - up), abs(p - corner)
-                line[i] = (line[i] + (left if pa <= pb and pa <= pc else up if pb <= pc else corner)) & 0xFF
+                line[i] = (
+                    line[i] + (left if pa <= pb and pa <= pc else up if pb <= pc else corner)
+                ) & 0xFF
         rows.append(bytes(line))
         previous = line
     return width, channels, rows
@@ -265,17 +305,31 @@ def test_a_screenshot_shows_the_ranking_table(browser, report_page, tmp_path):
         assert cells[3] == (f"{score:.3f}" if score is not None else "—")
         assert cells[0] == (str(rank) if rank is not None else "未排名")
 
-    clip = {"x": table["x"], "y": table["y"], "width": table["width"], "height": min(table["height"], 600), "scale": 1}
+    clip = {
+        "x": table["x"],
+        "y": table["y"],
+        "width": table["width"],
+        "height": min(table["height"], 600),
+        "scale": 1,
+    }
     shown = base64.b64decode(
-        browser.send("Page.captureScreenshot", {"format": "png", "clip": clip, "captureBeyondViewport": True},
-                     session=session)["data"]
+        browser.send(
+            "Page.captureScreenshot",
+            {"format": "png", "clip": clip, "captureBeyondViewport": True},
+            session=session,
+        )["data"]
     )
     (tmp_path / "ranking-table.png").write_bytes(shown)
     # The same region with the table hidden: what the screenshot would be without it.
-    _evaluate(browser, session, "document.getElementById('ranking-table').style.visibility = 'hidden'")
+    _evaluate(
+        browser, session, "document.getElementById('ranking-table').style.visibility = 'hidden'"
+    )
     hidden = base64.b64decode(
-        browser.send("Page.captureScreenshot", {"format": "png", "clip": clip, "captureBeyondViewport": True},
-                     session=session)["data"]
+        browser.send(
+            "Page.captureScreenshot",
+            {"format": "png", "clip": clip, "captureBeyondViewport": True},
+            session=session,
+        )["data"]
     )
     shown_dark, hidden_dark = _dark_pixels(shown), _dark_pixels(hidden)
     assert hidden_dark < 50, "the region behind the table should be blank"

@@ -15,7 +15,10 @@ def report(
         None, "--year", "-y", help="The reporting year (default: the latest published year)."
     ),
     out: Path | None = typer.Option(
-        None, "--out", "-o", help="Write the page here instead of warehouse/reports/<year>/index.html."
+        None,
+        "--out",
+        "-o",
+        help="Write the page here instead of warehouse/reports/<year>/index.html.",
     ),
     publish: bool = typer.Option(
         False,
@@ -45,7 +48,9 @@ def report(
         if year is None:
             years = annual_report.published_years()
             if not years:
-                raise fail("nothing has been published yet: run the pipeline, or parkwh report --publish")
+                raise fail(
+                    "nothing has been published yet: run the pipeline, or parkwh report --publish"
+                )
             year = years[-1]
         path = annual_report.render(year, out)
     except (annual_report.ReportError, FileNotFoundError) as error:

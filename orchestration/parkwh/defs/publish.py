@@ -23,7 +23,10 @@ MART_KEYS = [dg.AssetKey(["marts", name]) for name in readonly.MART_TABLES]
 
 
 def _publications_markdown(results: list[publications.Publication]) -> str:
-    lines = ["| year | publication | new | reason | ranked | changed | files restored |", "|---|---|---|---|---|---|---|"]
+    lines = [
+        "| year | publication | new | reason | ranked | changed | files restored |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for p in results:
         lines.append(
             f"| {p.reporting_year} | {p.publication_id} | {'yes' if p.new else 'no'} | {p.reason} "
@@ -79,7 +82,9 @@ def published_database(context: dg.AssetExecutionContext) -> dg.MaterializeResul
     built = readonly.build()
     rows = "\n".join(f"| {name} | {count} |" for name, count in built.tables.items())
     withheld = "\n".join(f"- `{name}`: {why}" for name, why in built.withheld.items())
-    context.log.info(f"Wrote {built.path} ({len(built.tables)} tables, {built.size_bytes:,} bytes).")
+    context.log.info(
+        f"Wrote {built.path} ({len(built.tables)} tables, {built.size_bytes:,} bytes)."
+    )
     return dg.MaterializeResult(
         metadata={
             "path": dg.MetadataValue.path(str(built.path)),
@@ -110,7 +115,9 @@ def annual_report_pages(context: dg.AssetExecutionContext) -> dg.MaterializeResu
     latest = max(written) if written else None
     metadata: dict[str, object] = {
         "years": ", ".join(map(str, written)) or "none",
-        "pages": dg.MetadataValue.md("\n".join(f"- {y}: `{p}`" for y, p in written.items()) or "None."),
+        "pages": dg.MetadataValue.md(
+            "\n".join(f"- {y}: `{p}`" for y, p in written.items()) or "None."
+        ),
     }
     if latest is not None:
         metadata["latest"] = dg.MetadataValue.path(str(written[latest]))

@@ -31,9 +31,11 @@ MONEY_TYPE = "DECIMAL(18,2)"
 # The publication history parkwh keeps beside the dbt tables (views over the audit schema).
 HISTORY_DOCS: dict[str, tuple[str, dict[str, str]]] = {
     "publications": (
-        "Every publication of a reporting year: its version, when it was made, the method version, "
-        "and a digest of the submissions in force. A year is republished (a new version) when its "
-        "submissions, its method or its published figures changed.",
+        (
+            "Every publication of a reporting year: its version, when it was made, the method "
+            "version, and a digest of the submissions in force. A year is republished (a new "
+            "version) when its submissions, its method or its published figures changed."
+        ),
         {
             "publication_id": "The publication: <reporting year>-v<version>",
             "reporting_year": "The year the figures describe",
@@ -48,13 +50,18 @@ HISTORY_DOCS: dict[str, tuple[str, dict[str, str]]] = {
             "bases_ranked": "Bases ranked (the others lack too many indicators)",
             "changes": "Bases whose rank or score differs from the previous version",
             "previous_publication_id": "The version this one replaces; NULL for a first publication",
-            "reason": "Why a new version was made: first publication, corrected submissions, method, figures",
+            "reason": (
+                "Why a new version was made: first publication, submissions corrected, method "
+                "changed, published figures changed"
+            ),
             "is_current": "Whether this is the year's version in force",
         },
     ),
     "park_ranking_history": (
-        "The ranking of every publication of every year, as it was published: the current version "
-        "and every earlier one, so a ranking that was corrected stays queryable.",
+        (
+            "The ranking of every publication of every year, as it was published: the current "
+            "version and every earlier one, so a ranking that was corrected stays queryable."
+        ),
         {
             "publication_id": "The publication the row belongs to: <reporting year>-v<version>",
             "version": "The publication's version within its reporting year",
@@ -63,8 +70,10 @@ HISTORY_DOCS: dict[str, tuple[str, dict[str, str]]] = {
         },
     ),
     "park_ranking_changes": (
-        "The changelog of republications: one row per base whose rank, score or ranked status "
-        "differs from the year's previous version.",
+        (
+            "The changelog of republications: one row per base whose rank, score or ranked "
+            "status differs from the year's previous version."
+        ),
         {
             "publication_id": "The new publication",
             "reporting_year": "The year the figures describe",
@@ -150,7 +159,9 @@ def published_type(name: str, source_type: str) -> tuple[str, str]:
 
 
 @functools.cache
-def _dbt_docs(models_dir: Path, stamp: tuple[tuple[str, float], ...]) -> dict[str, tuple[str, dict[str, str]]]:
+def _dbt_docs(
+    models_dir: Path, stamp: tuple[tuple[str, float], ...]
+) -> dict[str, tuple[str, dict[str, str]]]:
     del stamp  # part of the cache key only: a changed file is read again
     docs: dict[str, tuple[str, dict[str, str]]] = {}
     for path in sorted(models_dir.rglob("*.yml")):
@@ -166,16 +177,21 @@ def _dbt_docs(models_dir: Path, stamp: tuple[tuple[str, float], ...]) -> dict[st
                 for c in model.get("columns") or ()
                 if isinstance(c, dict) and "name" in c
             }
-            docs[str(model["name"])] = (" ".join(str(model.get("description") or "").split()), columns)
+            docs[str(model["name"])] = (
+                " ".join(str(model.get("description") or "").split()),
+                columns,
+            )
     return docs
 
 
 def dbt_docs() -> dict[str, tuple[str, dict[str, str]]]:
     """Each dbt model's description and column descriptions, by model name (unique in dbt)."""
     models_dir = config.dbt_project_dir() / "models"
-    stamp = tuple(
-        (str(p), p.stat().st_mtime) for p in sorted(models_dir.rglob("*.yml"))
-    ) if models_dir.exists() else ()
+    stamp = (
+        tuple((str(p), p.stat().st_mtime) for p in sorted(models_dir.rglob("*.yml")))
+        if models_dir.exists()
+        else ()
+    )
     return _dbt_docs(models_dir, stamp)
 
 
@@ -224,4 +240,7 @@ def table(con: duckdb.DuckDBPyConnection, catalog: str, schema: str, name: str) 
 
 
 def published_tables(con: duckdb.DuckDBPyConnection, catalog: str) -> list[Table]:
-    return [table(con, catalog, PUBLISHED_SCHEMA, name) for name in relations(con, catalog, PUBLISHED_SCHEMA)]
+    return [
+        table(con, catalog, PUBLISHED_SCHEMA, name)
+        for name in relations(con, catalog, PUBLISHED_SCHEMA)
+    ]

@@ -180,7 +180,9 @@ def write_manifest(
     manifest_tables = {}
     for table in tables:
         entries = by_table.get(table.name, [])
-        partition_doc = next((c.description for c in table.columns if c.name == PARTITION_COLUMN), "")
+        partition_doc = next(
+            (c.description for c in table.columns if c.name == PARTITION_COLUMN), ""
+        )
         manifest_tables[table.name] = {
             "description": table.description,
             "path": table.name,

@@ -225,19 +225,25 @@ def method_version(con: duckdb.DuckDBPyConnection, year: int) -> str:
             continue
         relation = f'"{found[0]}"."{name}"'
         select, where = "*", ""
-        if _has_column(con, found[0], name, "first_year") and _has_column(con, found[0], name, "last_year"):
+        if _has_column(con, found[0], name, "first_year") and _has_column(
+            con, found[0], name, "last_year"
+        ):
             # The validity only picks the rows: closing a row from a later year on (setting its
             # last_year) leaves the method of the years it still covers as it was.
             select = "* exclude (first_year, last_year)"
-            where = f" where coalesce(first_year, $y) <= $y and coalesce(last_year, $y) >= $y"
-        rows = con.execute(f"select {select} from {relation}{where} order by all", {"y": year} if where else {}).fetchall()
+            where = " where coalesce(first_year, $y) <= $y and coalesce(last_year, $y) >= $y"
+        rows = con.execute(
+            f"select {select} from {relation}{where} order by all", {"y": year} if where else {}
+        ).fetchall()
         parts.append([name, rows])
     if not parts:
         return "unversioned"
     return f"method-{_sha256(parts)[:12]}"
 
 
-def content_digest(con: duckdb.DuckDBPyConnection, tables: Iterable[Table], year: int) -> dict[str, str]:
+def content_digest(
+    con: duckdb.DuckDBPyConnection, tables: Iterable[Table], year: int
+) -> dict[str, str]:
     """sha256 of each dbt-built published table's rows for the year, in a canonical order."""
     digests = {}
     for table in tables:
@@ -275,7 +281,8 @@ def _ensure_ranking_snapshot(con: duckdb.DuckDBPyConnection, ranking: Table) -> 
 
 def _latest(con: duckdb.DuckDBPyConnection, year: int) -> dict | None:
     found = con.execute(
-        "select * from audit.publications where reporting_year = ? order by version desc limit 1", [year]
+        "select * from audit.publications where reporting_year = ? order by version desc limit 1",
+        [year],
     )
     row = found.fetchone()
     if row is None:
@@ -339,7 +346,9 @@ def _reason(latest: dict | None, submissions_sha: str, method: str) -> str:
     return ", ".join(reasons) or "published figures changed"
 
 
-def _stage_year(con, tables: list[Table], year: int, publication: dict, staging) -> list[exports.ExportFile]:
+def _stage_year(
+    con, tables: list[Table], year: int, publication: dict, staging
+) -> list[exports.ExportFile]:
     return [exports.stage_table(con, t, year, publication, staging) for t in tables]
 
 
@@ -351,7 +360,15 @@ def _record_files(con, publication_id: str, staged: list[exports.ExportFile]) ->
     con.executemany(
         "insert into audit.publication_files values (?, ?, ?, ?, ?, ?, ?)",
         [
-            [publication_id, f.table, f.reporting_year, f.relative_path, f.rows, f.size_bytes, f.sha256]
+            [
+                publication_id,
+                f.table,
+                f.reporting_year,
+                f.relative_path,
+                f.rows,
+                f.size_bytes,
+                f.sha256,
+            ]
             for f in staged
         ],
     )
@@ -416,9 +433,16 @@ def _publish_year(
     if latest is not None and latest["fingerprint"] == fingerprint:
         restored = _restore(con, tables, year, latest)
         return Publication(
-            latest["publication_id"], year, latest["version"], latest["published_at"],
-            latest["method_version"], latest["reason"], latest["changes"], latest["bases_ranked"],
-            new=False, files_restored=restored,
+            latest["publication_id"],
+            year,
+            latest["version"],
+            latest["published_at"],
+            latest["method_version"],
+            latest["reason"],
+            latest["changes"],
+            latest["bases_ranked"],
+            new=False,
+            files_restored=restored,
         )
 
     version = 1 if latest is None else latest["version"] + 1
@@ -432,9 +456,18 @@ def _publish_year(
         con.execute(
             "insert into audit.publications values (?, ?, ?, ?, ?, ?, ?, null, ?, ?, 0, ?, ?, ?)",
             [
-                publication_id, year, version, now, method, fingerprint, submissions_sha,
-                sum(1 for s in submissions if s[0] == "submission"), bases_ranked,
-                previous_id, reason, run_id,
+                publication_id,
+                year,
+                version,
+                now,
+                method,
+                fingerprint,
+                submissions_sha,
+                sum(1 for s in submissions if s[0] == "submission"),
+                bases_ranked,
+                previous_id,
+                reason,
+                run_id,
             ],
         )
         con.executemany(

@@ -99,9 +99,14 @@ def _plan(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
             " and not internal"
         ).fetchall()
     }
-    wanted = [(catalog.PUBLISHED_SCHEMA, n) for n in catalog.relations(con, "wh", catalog.PUBLISHED_SCHEMA)]
+    wanted = [
+        (catalog.PUBLISHED_SCHEMA, n)
+        for n in catalog.relations(con, "wh", catalog.PUBLISHED_SCHEMA)
+    ]
     wanted += [("marts", n) for n in MART_TABLES]
-    wanted += sorted((s, n) for s, n in present if s == "staging" and n.startswith(METHOD_TABLE_PREFIX))
+    wanted += sorted(
+        (s, n) for s, n in present if s == "staging" and n.startswith(METHOD_TABLE_PREFIX)
+    )
     wanted += [("audit", n) for n in AUDIT_TABLES]
     return [w for w in wanted if w in present and f"{w[0]}.{w[1]}" not in WITHHELD_TABLES]
 
@@ -110,7 +115,9 @@ def build() -> Built:
     """Write ``published.duckdb`` from the warehouse and put it in place atomically."""
     paths = config.warehouse()
     if not paths.database.exists():
-        raise FileNotFoundError(f"the warehouse {paths.database} does not exist yet: nothing to publish")
+        raise FileNotFoundError(
+            f"the warehouse {paths.database} does not exist yet: nothing to publish"
+        )
     target = paths.published_database
     temporary = files.temporary_sibling(target)
     built = Built(path=target, withheld=dict(WITHHELD_TABLES))
@@ -128,7 +135,9 @@ def build() -> Built:
                 columns = [c for c in table.columns if c.name not in WITHHELD_COLUMNS]
                 for column in table.columns:
                     if column.name in WITHHELD_COLUMNS:
-                        built.withheld[f"{schema}.{name}.{column.name}"] = WITHHELD_COLUMNS[column.name]
+                        built.withheld[f"{schema}.{name}.{column.name}"] = WITHHELD_COLUMNS[
+                            column.name
+                        ]
                 select = ", ".join(f"{c.expression} as {catalog.quote(c.name)}" for c in columns)
                 copy_schema = SCHEMA_IN_COPY.get(schema, schema)
                 con.execute(f"create schema if not exists out.{catalog.quote(copy_schema)}")
@@ -136,7 +145,9 @@ def build() -> Built:
                 source = f"wh.{catalog.quote(schema)}.{catalog.quote(name)}"
                 con.execute(f"create table out.{relation} as select {select} from {source}")
                 if table.description:
-                    con.execute(f"comment on table out.{relation} is {_sql_text(table.description)}")
+                    con.execute(
+                        f"comment on table out.{relation} is {_sql_text(table.description)}"
+                    )
                 for column in columns:
                     if column.description:
                         con.execute(
@@ -147,7 +158,9 @@ def build() -> Built:
                     f"select count(*) from out.{relation}"
                 ).fetchone()[0]
             con.execute("detach wh")
-        con.execute("detach out")  # checkpoints: the file is whole, with no write-ahead log beside it
+        con.execute(
+            "detach out"
+        )  # checkpoints: the file is whole, with no write-ahead log beside it
     except BaseException:
         con.close()
         temporary.unlink(missing_ok=True)

@@ -23,9 +23,12 @@ def report_path(year: int) -> Path:
 
 def published_years() -> list[int]:
     with readonly.connect() as con:
-        return [r[0] for r in con.execute(
-            "select distinct reporting_year from main.publications order by 1"
-        ).fetchall()]
+        return [
+            r[0]
+            for r in con.execute(
+                "select distinct reporting_year from main.publications order by 1"
+            ).fetchall()
+        ]
 
 
 def build_page(data: ReportData) -> str:

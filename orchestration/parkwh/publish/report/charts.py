@@ -26,7 +26,13 @@ def _config(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
     return (
         chart.configure(font=FONT, background="white")
         .configure_axis(labelFontSize=11, titleFontSize=12, labelLimit=320)
-        .configure_legend(labelFontSize=11, titleFontSize=12, orient="bottom", direction="vertical", labelLimit=320)
+        .configure_legend(
+            labelFontSize=11,
+            titleFontSize=12,
+            orient="bottom",
+            direction="vertical",
+            labelLimit=320,
+        )
         .configure_title(fontSize=14, anchor="start")
         .configure_view(strokeWidth=0)
     )
@@ -104,7 +110,9 @@ def dimension_scores(data: ReportData) -> str | None:
 
 def rank_intervals(data: ReportData) -> str | None:
     """Each ranked base's published rank, median rank and 5–95 % interval (as the JRC shows them)."""
-    rows = [r for r in data.ranked if r.get("rank_p05") is not None and r.get("rank_p95") is not None]
+    rows = [
+        r for r in data.ranked if r.get("rank_p05") is not None and r.get("rank_p95") is not None
+    ]
     if not rows:
         return None
     order = [_label(r) for r in rows]
@@ -130,8 +138,12 @@ def rank_intervals(data: ReportData) -> str | None:
         x2="p95:Q",
         tooltip=["base", "rank", "median", "p05", "p95"],
     )
-    median = base.mark_point(filled=True, size=45, color=ACCENT).encode(x=alt.X("median:Q", scale=x_scale))
-    published = base.mark_tick(color="#c0392b", thickness=2, size=12).encode(x=alt.X("rank:Q", scale=x_scale))
+    median = base.mark_point(filled=True, size=45, color=ACCENT).encode(
+        x=alt.X("median:Q", scale=x_scale)
+    )
+    published = base.mark_tick(color="#c0392b", thickness=2, size=12).encode(
+        x=alt.X("rank:Q", scale=x_scale)
+    )
     chart = alt.layer(interval, median, published).properties(
         title=alt.Title(
             "名次的不确定性区间 Rank uncertainty",
@@ -154,7 +166,9 @@ def rank_changes(data: ReportData) -> str | None:
             {
                 "base": _label(r),
                 "change": as_float(r["rank_change"]),
-                "direction": "上升 up" if r["rank_change"] > 0 else ("下降 down" if r["rank_change"] < 0 else "持平 same"),
+                "direction": "上升 up"
+                if r["rank_change"] > 0
+                else ("下降 down" if r["rank_change"] < 0 else "持平 same"),
             }
             for r in rows
         ]
@@ -175,7 +189,10 @@ def rank_changes(data: ReportData) -> str | None:
             color=alt.Color(
                 "direction:N",
                 title=None,
-                scale=alt.Scale(domain=["上升 up", "持平 same", "下降 down"], range=["#2e8b57", "#7f8c8d", "#c0392b"]),
+                scale=alt.Scale(
+                    domain=["上升 up", "持平 same", "下降 down"],
+                    range=["#2e8b57", "#7f8c8d", "#c0392b"],
+                ),
             ),
             tooltip=["base", "change"],
         )
@@ -200,21 +217,33 @@ def provinces(data: ReportData) -> str | None:
         ]
     )
     order = list(frame["province"])
-    regions = {r["region_code"]: f"{r['region_name_zh']} {r['region_name_en']}" for r in data.regions}
+    regions = {
+        r["region_code"]: f"{r['region_name_zh']} {r['region_name_en']}" for r in data.regions
+    }
     frame["region"] = frame["region"].map(lambda c: regions.get(c, c or "—"))
     base = alt.Chart(frame).encode(
         y=alt.Y("province:N", sort=order, title=None, axis=_label_axis(order)),
         color=alt.Color("region:N", title="地区 Region", scale=alt.Scale(range=PALETTE)),
     )
-    bases = base.mark_bar().encode(
-        x=alt.X("bases:Q", title="基地数 Bases", axis=alt.Axis(tickMinStep=1)),
-        tooltip=["province", "bases"],
-    ).properties(width=170, height=alt.Step(14), title="基地数 Bases")
-    enterprises = base.mark_bar().encode(
-        x=alt.X("enterprises:Q", title="在园留学人员企业 Returnee enterprises in the bases"),
-        tooltip=["province", "enterprises"],
-    ).properties(width=220, height=alt.Step(14), title="在园企业 Enterprises")
-    chart = alt.hconcat(bases, enterprises.encode(y=alt.Y("province:N", sort=order, title=None, axis=None)))
+    bases = (
+        base.mark_bar()
+        .encode(
+            x=alt.X("bases:Q", title="基地数 Bases", axis=alt.Axis(tickMinStep=1)),
+            tooltip=["province", "bases"],
+        )
+        .properties(width=170, height=alt.Step(14), title="基地数 Bases")
+    )
+    enterprises = (
+        base.mark_bar()
+        .encode(
+            x=alt.X("enterprises:Q", title="在园留学人员企业 Returnee enterprises in the bases"),
+            tooltip=["province", "enterprises"],
+        )
+        .properties(width=220, height=alt.Step(14), title="在园企业 Enterprises")
+    )
+    chart = alt.hconcat(
+        bases, enterprises.encode(y=alt.Y("province:N", sort=order, title=None, axis=None))
+    )
     return to_svg(chart)
 
 
@@ -256,7 +285,12 @@ def trends(data: ReportData) -> str | None:
             color=alt.Color("scope:N", title=None, scale=alt.Scale(range=[ACCENT, "#d9822b"])),
             tooltip=["year", "scope", alt.Tooltip("value:Q", format=",.2f")],
         )
-        .facet(facet=alt.Facet("figure:N", title=None, sort=[f"{zh} {en}" for _, zh, en, _ in TREND_FIGURES]), columns=2)
+        .facet(
+            facet=alt.Facet(
+                "figure:N", title=None, sort=[f"{zh} {en}" for _, zh, en, _ in TREND_FIGURES]
+            ),
+            columns=2,
+        )
         .resolve_scale(y="independent")
     )
     return to_svg(chart)

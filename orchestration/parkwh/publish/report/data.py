@@ -39,7 +39,11 @@ class ReportData:
 
     @property
     def top10(self) -> list[Row]:
-        return [r for r in self.ranking if r.get("ranked") and r.get("rank") is not None and r["rank"] <= 10]
+        return [
+            r
+            for r in self.ranking
+            if r.get("ranked") and r.get("rank") is not None and r["rank"] <= 10
+        ]
 
     @property
     def ranked(self) -> list[Row]:
@@ -80,18 +84,25 @@ def load(con: duckdb.DuckDBPyConnection, year: int) -> ReportData:
         con, "select * from main.publications where reporting_year = ? order by version", [year]
     )
     if not versions:
-        years = [r[0] for r in con.execute(
-            "select distinct reporting_year from main.publications order by 1"
-        ).fetchall()]
+        years = [
+            r[0]
+            for r in con.execute(
+                "select distinct reporting_year from main.publications order by 1"
+            ).fetchall()
+        ]
         raise ReportError(
             f"{year} has not been published (published years: {', '.join(map(str, years)) or 'none'})"
         )
     publication = versions[-1]
-    changes = _rows(
-        con,
-        "select * from main.park_ranking_changes where publication_id = ? order by base_code",
-        [publication["publication_id"]],
-    ) if _exists(con, "main", "park_ranking_changes") else []
+    changes = (
+        _rows(
+            con,
+            "select * from main.park_ranking_changes where publication_id = ? order by base_code",
+            [publication["publication_id"]],
+        )
+        if _exists(con, "main", "park_ranking_changes")
+        else []
+    )
     summary = {
         r["scope"]: r
         for r in _rows(con, "select * from main.report_summary where reporting_year = ?", [year])
@@ -162,11 +173,14 @@ def _load_dimensions(con: duckdb.DuckDBPyConnection, data: ReportData) -> None:
     )
     seen: dict[str, Row] = {}
     for row in data.dimension_scores:
-        seen.setdefault(row["dimension_code"], {
-            "dimension_code": row["dimension_code"],
-            "dimension_name_zh": row["dimension_name_zh"],
-            "dimension_name_en": row["dimension_name_en"],
-        })
+        seen.setdefault(
+            row["dimension_code"],
+            {
+                "dimension_code": row["dimension_code"],
+                "dimension_name_zh": row["dimension_name_zh"],
+                "dimension_name_en": row["dimension_name_en"],
+            },
+        )
     data.dimensions = list(seen.values())
 
 
@@ -236,10 +250,13 @@ def _valid_in_year(con: duckdb.DuckDBPyConnection, schema: str, table: str, year
     if last:
         where += f" and coalesce({last}, ?) >= ?"
         params += [year, year]
-    order = ", ".join(c for c in ("dimension_code", "dimension", "indicator_code", "code") if c in columns)
+    order = ", ".join(
+        c for c in ("dimension_code", "dimension", "indicator_code", "code") if c in columns
+    )
     return _rows(
         con,
-        f'select * from "{schema}"."{table}" where true{where}' + (f" order by {order}" if order else ""),
+        f'select * from "{schema}"."{table}" where true{where}'
+        + (f" order by {order}" if order else ""),
         params,
     )
 
@@ -263,7 +280,9 @@ def _load_catalogue(con: duckdb.DuckDBPyConnection, data: ReportData) -> None:
         rows = _valid_in_year(con, parameters[0], "method_parameters", data.year)
         if rows:
             data.parameters = {
-                k: v for k, v in rows[-1].items() if k not in ("first_year", "last_year") and v is not None
+                k: v
+                for k, v in rows[-1].items()
+                if k not in ("first_year", "last_year") and v is not None
             }
 
 

@@ -23,14 +23,24 @@ HEADLINE_FIGURES = [
     ("bases", "纳入统计的孵化基地", "Bases with data", "count"),
     ("enterprises_in_park", "在园留学人员企业", "Returnee enterprises in the bases", "count"),
     ("returnees_in_park", "在园留学人员", "Returnees in the bases", "count"),
-    ("incubated_cum", "累计孵化留学人员企业", "Returnee enterprises incubated, cumulative", "count"),
+    (
+        "incubated_cum",
+        "累计孵化留学人员企业",
+        "Returnee enterprises incubated, cumulative",
+        "count",
+    ),
     ("high_tech_cum", "其中：国家高新技术企业", "… national high-tech enterprises", "count"),
     ("little_giants_cum", "其中：专精特新“小巨人”企业", "… national little giants", "count"),
     ("listed_cum", "其中：上市挂牌企业", "… listed or quoted", "count"),
     ("returnees_cum", "累计吸纳留学人员", "Returnees absorbed, cumulative", "count"),
     ("talent_national", "其中：国家重大人才项目", "… in national major talent programmes", "count"),
     ("talent_provincial", "其中：省级人才计划", "… in provincial talent programmes", "count"),
-    ("revenue_yuan", "留学人员企业当年营业收入", "Returnee enterprises' revenue in the year", "money"),
+    (
+        "revenue_yuan",
+        "留学人员企业当年营业收入",
+        "Returnee enterprises' revenue in the year",
+        "money",
+    ),
     ("tax_yuan", "上缴利税", "Taxes paid in the year", "money"),
     ("service_events", "创业创新服务活动（场次）", "Entrepreneurship service events", "count"),
     ("vc_yuan", "获得风险投资", "Venture capital raised in the year", "money"),
@@ -39,22 +49,49 @@ HEADLINE_FIGURES = [
 ]
 
 METHOD_STEPS = [
-    ("筛选", "Screen", "指标覆盖不足三分之二的基地不参与排名。",
-     "A base with under two thirds of its indicators is not ranked."),
-    ("插补", "Impute", "缺失值按文档规定的规则插补并标记。",
-     "Missing values are imputed by a documented rule and flagged."),
-    ("异常值处理", "Treat outliers",
-     "偏度绝对值不小于2且超额峰度不小于3.5的指标逐点缩尾，最多5点。",
-     "An indicator with |skew| ≥ 2 and excess kurtosis ≥ 3.5 is winsorised one point at a time, up to 5."),
+    (
+        "筛选",
+        "Screen",
+        "指标覆盖不足三分之二的基地不参与排名。",
+        "A base with under two thirds of its indicators is not ranked.",
+    ),
+    (
+        "插补",
+        "Impute",
+        "缺失值按文档规定的规则插补并标记。",
+        "Missing values are imputed by a documented rule and flagged.",
+    ),
+    (
+        "异常值处理",
+        "Treat outliers",
+        "偏度绝对值不小于2且超额峰度不小于3.5的指标逐点缩尾，最多5点。",
+        "An indicator with |skew| ≥ 2 and excess kurtosis ≥ 3.5 is winsorised one point at a time, up to 5.",
+    ),
     ("标准化", "Normalise", "各指标标准化为0–100分。", "Each indicator is normalised to 0–100."),
-    ("加权汇总", "Aggregate", "维度内和维度间按权重算术平均。",
-     "Weighted arithmetic mean within and across dimensions."),
-    ("专家评分", "Expert panel", "与专家评分（去极值后的平均）合成，保留三位小数。",
-     "Combined with the expert panel's trimmed mean, rounded to 3 decimals."),
-    ("排名", "Rank", "同分同名次（“1224”式）。", "Ties share the lower rank number (“1224” style)."),
-    ("不确定性", "Uncertainty",
-     "对方法选择做蒙特卡洛模拟，公布中位名次及5%–95%名次区间。",
-     "A seeded Monte Carlo over the method's choices gives each base's median rank and 5–95 % interval."),
+    (
+        "加权汇总",
+        "Aggregate",
+        "维度内和维度间按权重算术平均。",
+        "Weighted arithmetic mean within and across dimensions.",
+    ),
+    (
+        "专家评分",
+        "Expert panel",
+        "与专家评分（去极值后的平均）合成，保留三位小数。",
+        "Combined with the expert panel's trimmed mean, rounded to 3 decimals.",
+    ),
+    (
+        "排名",
+        "Rank",
+        "同分同名次（“1224”式）。",
+        "Ties share the lower rank number (“1224” style).",
+    ),
+    (
+        "不确定性",
+        "Uncertainty",
+        "对方法选择做蒙特卡洛模拟，公布中位名次及5%–95%名次区间。",
+        "A seeded Monte Carlo over the method's choices gives each base's median rank and 5–95 % interval.",
+    ),
 ]
 
 
@@ -159,11 +196,21 @@ def utc(value: dt.datetime | None) -> str:
     return "—" if value is None else value.strftime("%Y-%m-%d %H:%M UTC")
 
 
-_ENV = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+_ENV = jinja2.Environment(
+    autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True
+)
 _ENV.filters.update(
-    count=count, yi=yi, billion=billion, score=score, rank=rank_text, signed=signed, utc=utc,
-    plain=plain, direction=direction,
-    reason=lambda v: bilingual(v, REASONS_ZH), change=lambda v: bilingual(v, CHANGES_ZH),
+    count=count,
+    yi=yi,
+    billion=billion,
+    score=score,
+    rank=rank_text,
+    signed=signed,
+    utc=utc,
+    plain=plain,
+    direction=direction,
+    reason=lambda v: bilingual(v, REASONS_ZH),
+    change=lambda v: bilingual(v, CHANGES_ZH),
 )
 _ENV.globals.update(figure=lambda *a: Markup(figure(*a)))
 
