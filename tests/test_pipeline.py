@@ -1,0 +1,299 @@
+"""The pipeline in process (``parkwh run``): the code location's jobs, progress per stage, a summary,
+one writer at a time; and on the demo, the whole path from a dropped file to a new publication."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+from fixtures import tiny_inbox
+from parkwh import config
+from parkwh.defs import operations
+from parkwh.pipeline import PipelineError, plan_runs, run_pipeline
+
+PARKWH = str(Path(sys.executable).with_name("parkwh"))
+PUBLISHING = {"exports", "published_database", "annual_report"}
+
+
+@pytest.fixture(autouse=True)
+def _pii_key(monkeypatch):
+    monkeypatch.setenv("PARKWH_PII_KEY", "pipeline test key")
+
+
+def _parkwh(*args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [PARKWH, *args], capture_output=True, text=True, timeout=timeout, check=False
+    )
+
+
+# ---------------------------------------------------------------------------- planning
+
+
+def test_an_empty_inbox_starts_nothing_and_says_what_to_do(warehouse_dir):
+    with pytest.raises(PipelineError, match=r"holds no reporting-year folder.*parkwh demo"):
+        plan_runs(None)
+
+
+def test_a_year_that_is_not_over_is_refused(warehouse_dir):
+    with pytest.raises(PipelineError, match=r"2099 is no reporting year"):
+        plan_runs([2099])
+
+
+def test_the_plan_ingests_every_year_then_runs_everything_once(warehouse_dir):
+    for year in (2023, 2021, 2099):  # 2099 is not over: never run
+        (warehouse_dir / "inbox" / str(year)).mkdir(parents=True)
+    assert plan_runs(None) == [("ingest", 2021), ("pipeline", 2023)]
+    assert plan_runs([2022]) == [("pipeline", 2022)]
+    assert plan_runs(None, "ingest") == [("ingest", 2021), ("ingest", 2023)]
+    assert plan_runs(None, "check") == [("check", None)]
+    with pytest.raises(PipelineError, match="covers every reporting year"):
+        plan_runs([2023], "publish")
+    with pytest.raises(PipelineError, match="no job named"):
+        plan_runs(None, "everything")
+
+
+# ---------------------------------------------------------------------------- the command line
+
+
+def test_run_and_status_have_help_with_an_example():
+    for command in ("run", "status"):
+        result = _parkwh(command, "--help", timeout=120)
+        assert result.returncode == 0, result.stderr
+        assert "Example" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--year", "1990"], "1990 is no reporting year"),
+        (["--job", "everything"], "--job 'everything'"),
+        ([], "holds no reporting-year folder"),
+    ],
+)
+def test_run_errors_are_one_line_and_a_non_zero_exit(warehouse_dir, args, message):
+    result = _parkwh("run", *args, timeout=300)
+    assert result.returncode != 0
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error:") and message in lines[0], result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_two_runs_started_together_both_succeed_one_after_the_other(warehouse_dir):
+    tiny_inbox.write_inbox(config.warehouse().inbox)
+    env = {**os.environ}
+    first = subprocess.Popen(
+        [PARKWH, "run", "--job", "ingest"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    second = subprocess.Popen(
+        [PARKWH, "run", "--job", "ingest"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    outputs = [p.communicate(timeout=600) for p in (first, second)]
+    for process, (out, err) in zip((first, second), outputs, strict=True):
+        assert process.returncode == 0, out + err
+    # One of them found the warehouse busy and waited; neither failed on a lock.
+    assert sum("waiting:" in out for out, _ in outputs) == 1
+    assert not any("lock" in err.lower() for _, err in outputs)
+
+    # Both recorded their runs in the warehouse's Dagster instance, one process after the other.
+    with dg.DagsterInstance.from_config(str(config.warehouse().dagster_home)) as instance:
+        records = instance.get_run_records()
+    assert len(records) == 4  # two years each
+    assert {r.dagster_run.status for r in records} == {dg.DagsterRunStatus.SUCCESS}
+    by_process: dict[str, list] = {}
+    for record in records:
+        by_process.setdefault(record.dagster_run.tags["parkwh/pid"], []).append(record)
+    assert sorted(by_process) == sorted(str(p.pid) for p in (first, second))
+    spans = sorted(
+        (min(r.start_time for r in rs), max(r.end_time for r in rs)) for rs in by_process.values()
+    )
+    assert spans[0][1] <= spans[1][0], "the two processes' runs overlapped"
+
+
+# ---------------------------------------------------------------------------- the whole pipeline
+
+
+def _checks_recorded(instance: dg.DagsterInstance, run_ids: list[str]) -> int:
+    return sum(
+        len(instance.all_logs(run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION))
+        for run_id in run_ids
+    )
+
+
+def test_the_pipeline_in_process_reports_every_stage(warehouse_dir, tmp_path, monkeypatch):
+    monkeypatch.setenv("DBT_TARGET_PATH", str(tmp_path / "dbt_target"))
+    tiny_inbox.write_inbox(config.warehouse().inbox)
+    events = []
+    with dg.DagsterInstance.ephemeral() as instance:
+        summary = run_pipeline(progress=events.append, instance=instance)
+        run_ids = [r.run_id for r in summary.runs]
+        checks_recorded = _checks_recorded(instance, run_ids)
+        runs = [instance.get_run_by_id(run_id) for run_id in run_ids]
+
+    # The same jobs Dagster runs: every year ingested, then everything once for the latest.
+    assert [(r.job, r.partition) for r in summary.runs] == [
+        ("ingest", "2022"),
+        ("pipeline", "2023"),
+    ]
+    assert [r.tags[operations.YEAR_TAG] for r in runs] == ["2022", "2023"]
+    assert {r.tags[operations.TRIGGER_TAG] for r in runs} == {"parkwh_run"}
+
+    # Files and rows, computed from what the tiny inbox wrote.
+    files = len(tiny_inbox.BASES) + 1  # each base and the expert scores
+    for year in tiny_inbox.YEARS:
+        assert summary.files[year].accepted == files
+        assert summary.files[year].rejected == 0
+        assert summary.files[year].bases_in_force == len(tiny_inbox.BASES)
+    talent = sum(len(tiny_inbox.records(code, 2023)["talent"]) for code in tiny_inbox.BASES)
+    assert summary.rows["raw/submissions"] == len(tiny_inbox.BASES)
+    assert summary.rows["raw/talent"] == talent
+
+    # Each stage did what it planned; every check Dagster recorded is in the summary.
+    for stage in ("ingest", "transform", "score"):
+        assert summary.done[stage] == summary.planned[stage] > 0, stage
+    assert summary.done["check"] == len(summary.checks) == checks_recorded > 100
+    assert summary.gate in {"open", "closed"}
+    if summary.gate == "open":
+        assert summary.success and PUBLISHING <= set(summary.published)
+    else:
+        assert not summary.success and not PUBLISHING & set(summary.published)
+        assert summary.failure().startswith("the quality gate is closed")
+
+    # The progress callback saw the same work, stage by stage, the gate before publishing.
+    kinds = [e.kind for e in events]
+    assert kinds.count("run") == kinds.count("finished") == 2
+    for stage in operations.STAGES:
+        planned = sum(1 for e in events if e.kind == "planned" and e.stage == stage)
+        assert planned == summary.planned[stage], stage
+    done = [e for e in events if e.kind == "done"]
+    assert done[0].stage == "ingest"
+    gate_seen = [i for i, e in enumerate(done) if e.label and e.label.endswith("publication_gate")]
+    published = [i for i, e in enumerate(done) if e.label in PUBLISHING]
+    assert gate_seen and all(i > max(gate_seen) for i in published)
+
+    # What is in force, from the command line.
+    status = _parkwh("status", timeout=300)
+    assert status.returncode == 0, status.stderr
+    assert "in force" in status.stdout
+    for year in tiny_inbox.YEARS:
+        assert str(year) in status.stdout
+
+
+# ---------------------------------------------------------------------------- the demo (slow)
+
+TOP10_2023 = [
+    "上海漕河泾留学人员创业园",
+    "苏州留学人员创业园",
+    "上海张江留学人员创业园",
+    "厦门留学人员创业园",
+    "西安留学人员创业园",
+    "中国北京（望京）留学人员创业园",
+    "中关村国际孵化器",
+    "江苏昆山留学人员创业园",
+    "武汉留学生创业园",
+    "无锡留学人员创业园",
+]
+"""BRIEF §4: the report's top 10 of 2023, in order."""
+
+
+@pytest.mark.slow
+def test_the_demo_runs_end_to_end_and_publishes(use_demo_warehouse):
+    summary = use_demo_warehouse.summary
+    assert summary.success, summary.failure()
+    assert summary.gate == "open"
+    assert sorted(summary.files) == [2019, 2020, 2021, 2022, 2023]
+    assert PUBLISHING <= set(summary.published)
+    paths = config.warehouse()
+    assert paths.published_database.exists()
+    assert (paths.reports / "2023" / "index.html").exists()
+    assert any(paths.exports.rglob("*.parquet"))
+    con = duckdb.connect(str(paths.published_database), read_only=True)
+    try:
+        names = [
+            row[0]
+            for row in con.execute(
+                "select base_name_zh from published.park_ranking"
+                " where reporting_year = 2023 and ranked order by rank limit 10"
+            ).fetchall()
+        ]
+    finally:
+        con.close()
+    assert names == TOP10_2023
+
+
+@pytest.mark.slow
+def test_a_corrected_submission_in_the_inbox_republishes_the_year(
+    demo_warehouse, tmp_path, monkeypatch
+):
+    """make demo, make dev, then a base sends a corrected file: the sensor's run republishes 2023."""
+    root = tmp_path / "warehouse"
+    shutil.copytree(demo_warehouse.root, root, symlinks=True)
+    monkeypatch.setenv("PARKWH_WAREHOUSE_DIR", str(root))
+    monkeypatch.setenv("DBT_TARGET_PATH", str(tmp_path / "dbt_target"))
+    from parkwh import db
+    from parkwh.definitions import defs
+
+    def versions() -> dict[int, int]:
+        with db.connect(read_only=True) as con:
+            return dict(
+                con.execute(
+                    "select reporting_year, max(version) from audit.publications group by 1"
+                ).fetchall()
+            )
+
+    before = versions()
+    assert before.get(2023), "the demo published 2023"
+
+    # The sensor's first look: everything in the inbox was ingested by the demo's run.
+    with dg.DagsterInstance.from_config(str(config.warehouse().dagster_home)) as instance:
+        first = operations.inbox_sensor(dg.build_sensor_context(instance=instance, cursor=None))
+        assert first.run_requests == []
+
+        corrected = root / "inbox" / "2023" / "BJ001.json"
+        data = json.loads(corrected.read_text(encoding="utf-8"))
+        data["base"]["service_events"] += 50
+        corrected.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+        later = time.time() - 60  # settled, and later than the first version
+        os.utime(corrected, (later, later))
+
+        second = operations.inbox_sensor(
+            dg.build_sensor_context(instance=instance, cursor=first.cursor)
+        )
+        assert [r.partition_key for r in second.run_requests] == ["2023"]
+        request = second.run_requests[0]
+        # Launched as the daemon launches it: the pipeline job, for the request's year and tags.
+        result = defs.resolve_job_def(operations.PIPELINE_JOB).execute_in_process(
+            instance=instance,
+            partition_key=request.partition_key,
+            tags=request.tags,
+            raise_on_error=False,
+        )
+        assert result.success
+        # The same bytes again: no second run.
+        third = operations.inbox_sensor(
+            dg.build_sensor_context(instance=instance, cursor=second.cursor)
+        )
+        assert third.run_requests == []
+
+    after = versions()
+    assert after[2023] == before[2023] + 1
+    with db.connect(read_only=True) as con:
+        events = con.execute(
+            "select service_events from marts.fct_base_year where reporting_year = 2023 and base_code = 'BJ001'"
+        ).fetchone()[0]
+    assert events == data["base"]["service_events"]
