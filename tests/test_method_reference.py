@@ -336,3 +336,17 @@ def test_the_whole_method_on_a_small_example_by_hand():
     # Contributions add up to the indicator score.
     contributions = result.contributions()
     assert np.nansum(contributions[row["A"]]) == pytest.approx(59.375)
+
+
+def test_the_method_doc_lists_the_shipped_catalogue():
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "method.md").read_text(encoding="utf-8")
+    method = load_catalogue().method(2023)
+    for i in method.indicators:
+        formula = i.numerator if i.denominator is None else f"{i.numerator} / {i.denominator}"
+        normalisation = {"minmax": "min-max"}.get(i.normalisation, i.normalisation)
+        row = (f"| {i.dimension_name_zh} {i.dimension_name_en} ({i.dimension_weight:g}) | `{i.code}` | {i.name_zh} "
+               f"| {i.name_en} | {i.unit} | {i.weight:g} | {normalisation}, {i.score_low:g}–{i.score_high:g} "
+               f"| `{formula}` |")
+        assert row in doc, f"docs/method.md does not show the catalogue's row of {i.code}: {row}"
