@@ -10,6 +10,7 @@ change arrived.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import signal
@@ -92,6 +93,14 @@ def service_events(base_code: str) -> int:
             " and reporting_year = ?",
             [base_code, YEAR],
         ).fetchone()[0]
+    finally:
+        con.close()
+
+
+def one(database: Path, sql: str):
+    con = duckdb.connect(str(database), read_only=True)
+    try:
+        return con.execute(sql).fetchone()[0]
     finally:
         con.close()
 
@@ -180,27 +189,72 @@ def previous_state(warehouse_dir, tmp_path):
 
 # ---------------------------------------------------------------------------- the dbt build
 
-DBT_STEPS = {
-    "run_dbt": """
-        from parkwh import transform
-        transform.run_dbt(["build"])
-    """,
-    "dagster": """
-        import dagster as dg
-        from parkwh.defs.transform import defs, parkwh_dbt_models
-        dg.materialize([parkwh_dbt_models], resources={"dbt": defs.resources["dbt"]})
-    """,
-}
+# ---------------------------------------------------------------------------- building aside
 
 
-@pytest.mark.parametrize("runner", list(DBT_STEPS))
-def test_a_dbt_build_killed_half_way_leaves_every_table_as_it_was(previous_state, tmp_path, runner):
+def test_a_build_aside_that_ends_replaces_the_warehouse_in_one_step(warehouse_dir):
+    database = config.warehouse().database
+    con = duckdb.connect(str(database))
+    con.execute("create table t as select 1 as x")
+    con.close()
+    with transform.building_aside() as build:
+        assert transform.dbt_env()["PARKWH_DUCKDB_PATH"] == str(build.path)
+        con = duckdb.connect(str(build.path))
+        con.execute("insert into t values (2)")
+        con.close()
+        # Until the build ends, the warehouse is the previous one.
+        assert one(database, "select count(*) from t") == 1
+    assert one(database, "select sum(x) from t") == 3
+    assert transform.dbt_env()["PARKWH_DUCKDB_PATH"] == str(database)
+    assert leftovers(warehouse_dir) == []
+
+
+@pytest.mark.parametrize("how", ["killed", "exception"])
+def test_a_build_aside_that_fails_leaves_the_warehouse_as_it_was(warehouse_dir, how):
+    database = config.warehouse().database
+    con = duckdb.connect(str(database))
+    con.execute("create table t as select 1 as x")
+    con.close()
+    before = hashlib.sha256(database.read_bytes()).hexdigest()
+    expected = pytest.raises(RuntimeError) if how == "exception" else contextlib.nullcontext()
+    with expected, transform.building_aside() as build:
+        con = duckdb.connect(str(build.path))
+        con.execute("drop table t")
+        con.close()
+        if how == "exception":
+            raise RuntimeError("dbt could not start")
+        build.keep = False  # what run_dbt does when dbt dies of a signal
+    assert hashlib.sha256(database.read_bytes()).hexdigest() == before
+    assert leftovers(warehouse_dir) == []
+
+
+def test_a_copy_left_by_a_killed_build_is_discarded_by_the_next(warehouse_dir):
+    database = config.warehouse().database
+    duckdb.connect(str(database)).close()
+    stale = transform.building_path()
+    stale.write_bytes(b"half a database")
+    with transform.building_aside() as build:
+        assert build.path == stale
+        assert one(build.path, "select 1") == 1
+    assert not stale.exists()
+
+
+# ---------------------------------------------------------------------------- the dbt build
+
+DBT_STEP = """
+    import dagster as dg
+    from parkwh.defs.transform import defs, parkwh_dbt_models
+    dg.materialize([parkwh_dbt_models], resources={"dbt": defs.resources["dbt"]})
+"""
+
+
+def test_a_dbt_build_killed_half_way_leaves_every_table_as_it_was(previous_state, tmp_path):
     ingest_all()  # the resubmission is in raw; the tables built from it are not yet
     tables, files = built_tables(), published_files()
     assert tables and any(tables.values())
     logs = tmp_path / "killed"
 
-    step = start(DBT_STEPS[runner], tmp_path, logs)
+    step = start(DBT_STEP, tmp_path, logs)
     # Killed once dbt has replaced a table that the resubmission changes.
     kill_when(
         step,
@@ -215,4 +269,132 @@ def test_a_dbt_build_killed_half_way_leaves_every_table_as_it_was(previous_state
     build(tmp_path)
 
     assert service_events(RESUBMITTING) == previous_state + 1
+    assert leftovers(config.warehouse().root) == []
+
+
+# ---------------------------------------------------------------------------- parkwh run, killed in each stage
+
+RUN_STEP = """
+    import os, signal, sys
+
+    point = {point!r}
+
+    def die():
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    if point == "ingest":
+        from parkwh.ingest import landing
+
+        real_publish = landing.publish
+
+        def publish(temp, target):
+            real_publish(temp, target)
+            die()  # the resubmission's first part file landed, the others and its commit mark not
+
+        landing.publish = publish
+    elif point == "publish":
+        from parkwh.publish import exports
+
+        real_stage = exports.stage_table
+
+        def stage_table(*args, **kwargs):
+            staged = real_stage(*args, **kwargs)
+            die()  # an export is written in the staging folder, the publication not committed
+
+        exports.stage_table = stage_table
+
+    from parkwh.cli import main
+
+    sys.argv = ["parkwh", "run"]
+    main()
+"""
+
+
+def published_figure(database: Path) -> int:
+    """2023's service events of every base, as published.duckdb publishes them."""
+    return one(
+        database,
+        f"select service_events from published.report_summary"
+        f" where reporting_year = {YEAR} and scope = 'all'",
+    )
+
+
+def parkwh_run(tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "parkwh.cli", "run"],
+        env={
+            **os.environ,
+            "PARKWH_WAREHOUSE_DIR": str(config.warehouse().root),
+            "DBT_TARGET_PATH": str(tmp_path / "run-target"),
+            "COLUMNS": "160",
+        },
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+
+
+def audit_rows(table: str) -> list[tuple]:
+    con = duckdb.connect(str(config.warehouse().database), read_only=True)
+    try:
+        return sorted(con.execute(f"select * from audit.{table}").fetchall(), key=repr)
+    finally:
+        con.close()
+
+
+@pytest.mark.slow
+def test_parkwh_run_killed_in_ingestion_dbt_and_publication_then_completed(warehouse_dir, tmp_path):
+    """One base resubmits; three runs are killed, each in a later stage; the fourth completes.
+
+    After each kill the published outputs are byte for byte the previous publication's, and the
+    warehouse is as the last completed step left it; each run completes what the killed one
+    had not (ingestion, then the dbt build), and the last one publishes the resubmission.
+    """
+    inbox = config.warehouse().inbox
+    tiny_inbox.write_inbox(inbox)
+    first = parkwh_run(tmp_path)
+    assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
+    published_db = config.warehouse().published_database
+    files, tables, raw_before = published_files(), built_tables(), raw_rows()
+    assert any(p.startswith("exports/") for p in files) and "published.duckdb" in files
+    figure = published_figure(published_db)
+    events = service_events(RESUBMITTING)
+    publications = audit_rows("publications")
+    tiny_inbox.resubmit(inbox, RESUBMITTING, YEAR)
+
+    # 1. Killed in ingestion: the resubmission is invisible, nothing else moved.
+    step = start(RUN_STEP.format(point="ingest"), tmp_path, tmp_path / "ingest-logs")
+    step.wait(timeout=600)
+    assert step.returncode == -signal.SIGKILL, step.stdout.read().decode()[-3000:]
+    assert raw_rows() == raw_before
+    assert built_tables() == tables
+    assert published_files() == files
+
+    # 2. Killed in the dbt build: this run completed the ingestion, the tables are as they were.
+    logs = tmp_path / "dbt-logs"
+    step = start(RUN_STEP.format(point="dbt"), tmp_path, logs)
+    kill_when(
+        step,
+        lambda: log_has(logs, "OK created sql table model intermediate.int_submissions_in_force"),
+    )
+    assert raw_rows() != raw_before
+    assert built_tables() == tables
+    assert service_events(RESUBMITTING) == events
+    assert published_files() == files
+
+    # 3. Killed in publication: this run completed the build, the publication is the previous.
+    step = start(RUN_STEP.format(point="publish"), tmp_path, tmp_path / "publish-logs")
+    step.wait(timeout=600)
+    assert step.returncode == -signal.SIGKILL, step.stdout.read().decode()[-3000:]
+    assert service_events(RESUBMITTING) == events + 1
+    assert published_files() == files
+    assert audit_rows("publications") == publications
+    assert published_figure(published_db) == figure
+
+    # 4. The next run publishes the resubmission.
+    last = parkwh_run(tmp_path)
+    assert last.returncode == 0, last.stdout[-3000:] + last.stderr[-3000:]
+    assert published_figure(published_db) == figure + 1
+    assert published_files() != files
     assert leftovers(config.warehouse().root) == []

@@ -577,7 +577,9 @@ def _run_scale_in_child(
     ]  # fmt: skip
     if source is not None:
         command += ["--inbox", str(source.resolve())]
-    done = subprocess.run(command, check=False)
+    # dbt's and Dagster's own output goes to a log beside the results: stdout keeps one line a scale.
+    with (folder / "bench.log").open("w", encoding="utf-8") as log:
+        done = subprocess.run(command, stdout=log, check=False)
     if not out.exists():
         result = ScaleResult(scale)
         result.errors.append(f"the scale's process ended with status {done.returncode}")

@@ -144,6 +144,11 @@ def building_aside() -> Iterator[Build]:
     global _building
     from parkwh import db
 
+    if target_name() != DEFAULT_TARGET:
+        # Another engine keeps its tables elsewhere: there is no warehouse file to copy.
+        with writer_lock():
+            yield Build(warehouse().database)
+        return
     with writer_lock():
         database = warehouse().database
         aside = building_path()
