@@ -232,7 +232,6 @@ def test_loading_the_definitions_does_not_import_great_expectations():
     assert all(blocking for *_, blocking in loaded["specs"])
 
 
-@pytest.mark.xfail(reason="the dbt build must publish in a step of its own (see docs/quality.md)", strict=False)
 def test_every_publishing_asset_of_the_code_location_can_be_stopped():
     from parkwh.defs.quality import _other_areas_assets
 

@@ -1,8 +1,8 @@
 -- A subset never exceeds its total: of the incubated enterprises, the high-tech, little giants,
 -- listed and those still in the base; of the returnees absorbed, those still in the base and
 -- those in a talent programme; and the top 10 never exceed all bases. Returns every breach.
--- Dagster shows it as a check of report_summary, the table it guards.
-{{ config(meta={'dagster': {'ref': {'name': 'report_summary'}}}) }}
+-- Dagster shows it as a check of candidate_report_summary, the table it guards.
+{{ config(meta={'dagster': {'ref': {'name': 'candidate_report_summary'}}}) }}
 
 with base_years as (
 
@@ -35,7 +35,7 @@ base_breaches as (
 
 summary as (
 
-    select * from {{ ref('report_summary') }}
+    select * from {{ ref('candidate_report_summary') }}
 
 ),
 

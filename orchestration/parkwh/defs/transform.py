@@ -57,15 +57,13 @@ with transform.dbt_environment():
     parkwh_dbt_project.prepare_if_dev()
 
 
-@dbt_assets(
-    manifest=parkwh_dbt_project.manifest_path,
-    project=parkwh_dbt_project,
-    dagster_dbt_translator=ParkwhDbtTranslator(
-        settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)
-    ),
-)
-def parkwh_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
-    """Builds and tests the dbt models on the warehouse in force, one writer at a time.
+PUBLISHED_SELECTION = "config.schema:published"
+"""The dbt models that publish: built in a step of their own, so the quality gate's blocking
+checks on their inputs (the candidates in ``marts``) can stop them."""
+
+
+def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+    """Builds and tests the selected dbt models on the warehouse in force, one writer at a time.
 
     dbt builds a copy of the warehouse file that replaces it once dbt has run to its end
     (``transform.building_aside``): a run killed half-way leaves the previous warehouse whole.
@@ -85,8 +83,35 @@ def parkwh_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
             raise error
 
 
+_TRANSLATOR = ParkwhDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
+
+
+@dbt_assets(
+    manifest=parkwh_dbt_project.manifest_path,
+    project=parkwh_dbt_project,
+    dagster_dbt_translator=_TRANSLATOR,
+    exclude=PUBLISHED_SELECTION,
+    name="parkwh_dbt_models",
+)
+def parkwh_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+    """Staging, intermediate, marts and the method's candidates."""
+    yield from _build(context, dbt)
+
+
+@dbt_assets(
+    manifest=parkwh_dbt_project.manifest_path,
+    project=parkwh_dbt_project,
+    dagster_dbt_translator=_TRANSLATOR,
+    select=PUBLISHED_SELECTION,
+    name="parkwh_dbt_published",
+)
+def parkwh_dbt_published(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+    """The published tables: copies of the candidates that passed the quality gate."""
+    yield from _build(context, dbt)
+
+
 defs = dg.Definitions(
-    assets=[parkwh_dbt_models],
+    assets=[parkwh_dbt_models, parkwh_dbt_published],
     resources={
         "dbt": DbtCliResource(
             project_dir=parkwh_dbt_project,
