@@ -9,7 +9,9 @@ ingests that year and builds, checks and publishes everything once.
 
 Only one process writes the warehouse at a time (DuckDB allows one writer per file): a run here
 holds the warehouse's writer lock from start to end, so a second ``parkwh run`` waits for the
-first and then runs, and a run launched by Dagster meanwhile waits at its next writing step.
+first and then runs. It also waits for the runs Dagster is executing (``make dev``: the
+sensor's, a schedule's, one started in the UI) to finish; a run Dagster starts meanwhile
+waits at its first writing step until this one is done.
 """
 
 from __future__ import annotations
@@ -317,6 +319,48 @@ def _writer_lock(progress: ProgressCallback) -> Iterator[None]:
         lock.__exit__(None, None, None)
 
 
+DAEMON_ALIVE_SECONDS = 120
+"""A Dagster daemon whose last heartbeat is older than this is not running."""
+POLL_SECONDS = 2.0
+
+
+def _dagster_runs_in_progress(instance: dg.DagsterInstance) -> list[dg.DagsterRun]:
+    """Runs Dagster itself is executing now (launched from the UI, the sensor or a schedule).
+
+    Only while a daemon runs (``make dev``): without one, a run left "started" was cut short
+    when Dagster stopped, and nothing will finish it.
+    """
+    now = time.time()
+    beats = instance.get_daemon_heartbeats()
+    if not any(now - beat.timestamp < DAEMON_ALIVE_SECONDS for beat in beats.values()):
+        return []
+    runs = instance.get_runs(
+        filters=dg.RunsFilter(
+            statuses=[
+                dg.DagsterRunStatus.STARTING,
+                dg.DagsterRunStatus.STARTED,
+                dg.DagsterRunStatus.CANCELING,
+            ]
+        )
+    )
+    return [run for run in runs if run.tags.get(LAUNCHED_BY_TAG) != LAUNCHER]
+
+
+def _wait_for_dagster_runs(instance: dg.DagsterInstance, progress: ProgressCallback) -> None:
+    told = False
+    while running := _dagster_runs_in_progress(instance):
+        if not told:
+            names = ", ".join(f"{run.job_name} ({run.run_id[:8]})" for run in running)
+            progress(
+                ProgressEvent(
+                    "waiting",
+                    message=f"Dagster is running {names}: this run starts when it is done",
+                )
+            )
+            told = True
+        time.sleep(POLL_SECONDS)
+
+
 def _fail_orphaned_runs(instance: dg.DagsterInstance) -> None:
     """Mark as failed the runs of ``parkwh run`` processes that died mid-run.
 
@@ -411,10 +455,14 @@ def run_pipeline(
     stages = operations.stage_of_assets(definitions.resolve_asset_graph())
 
     with contextlib.ExitStack() as stack:
-        # The lock first: a second `parkwh run` waits here, before it opens the instance.
-        stack.enter_context(_writer_lock(progress))
         if instance is None:
-            instance = stack.enter_context(warehouse_instance())
+            # Opened holding the lock: two processes must not create its storage at once.
+            with _writer_lock(progress):
+                instance = stack.enter_context(warehouse_instance())
+        if instance.is_persistent:
+            # A run that `make dev` launched goes first, whole: not only step by step.
+            _wait_for_dagster_runs(instance, progress)
+        stack.enter_context(_writer_lock(progress))
         if instance.is_persistent:
             _fail_orphaned_runs(instance)
         for job_name, year in plan:

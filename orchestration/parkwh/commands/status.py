@@ -75,16 +75,16 @@ def _in_force_table(con, tables: set[str]) -> Table | None:
     ).fetchall()
     if not rows:
         return None
-    table = Table(title="in force: submissions loaded into the warehouse", header_style="bold")
+    table = Table(title="in force: bases whose submission is loaded", header_style="bold")
     for column in (
         "year",
-        "bases in force",
+        "in force",
         "superseded",
         "rejected",
         "expert scores",
-        "last loaded (UTC)",
     ):
         table.add_column(column, justify="right")
+    table.add_column("last loaded (UTC)", no_wrap=True)
     for year, in_force, superseded, rejected, experts, last in rows:
         table.add_row(
             str(year),
@@ -110,20 +110,21 @@ def _publications_table(con, tables: set[str]) -> Table | None:
     ).fetchall()
     if not rows:
         return None
-    reports = config.warehouse().reports
-    table = Table(title="last publication of each year", header_style="bold")
-    for column, justify in (
-        ("year", "right"),
-        ("version", "right"),
-        ("published (UTC)", "right"),
-        ("bases ranked", "right"),
-        ("bases moved", "right"),
-        ("why", "left"),
-        ("report", "left"),
-    ):
-        table.add_column(column, justify=justify)
+    paths = config.warehouse()
+    table = Table(
+        title="last publication of each year",
+        caption=f"reports: {escape(str(paths.reports))}/<year>/index.html",
+        header_style="bold",
+    )
+    table.add_column("year", justify="right")
+    table.add_column("version", justify="right")
+    table.add_column("published (UTC)", no_wrap=True)
+    table.add_column("ranked", justify="right")
+    table.add_column("moved", justify="right")
+    table.add_column("why")
+    table.add_column("report")
     for year, version, published_at, ranked, changes, reason in rows:
-        page = reports / str(year) / "index.html"
+        page = paths.reports / str(year) / "index.html"
         table.add_row(
             str(year),
             str(version),
@@ -131,7 +132,7 @@ def _publications_table(con, tables: set[str]) -> Table | None:
             f"{ranked:,}",
             f"{changes:,}",
             escape(reason or ""),
-            escape(str(page)) if page.exists() else "[dim]not written[/]",
+            "yes" if page.exists() else "[dim]none[/]",
         )
     return table
 
