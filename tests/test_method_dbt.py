@@ -5,6 +5,7 @@ The fixture stands in for the warehouse model upstream of the method: ``marts.fc
 and ``dbt build`` runs the method's seeds and models on them in a copy of the dbt project whose
 catalogue is small enough to work through by hand:
 
+- 2019: a z-score and a goalposts indicator over four bases;
 - 2020 and 2021: one indicator, revenue, over twelve bases with COINr's skewed sample (1 to 10,
   30, 100); 2020 allows no winsorisation (the log transform), 2021 up to five points;
 - 2022 and 2023: incubated (min-max), events (percentile rank) in the size dimension and the
@@ -36,13 +37,16 @@ from test_method_reference import PARAMETERS, indicator
 REPO = Path(__file__).resolve().parents[1]
 
 CATALOGUE = [
+    indicator("tax", "money", 1, "tax_yuan", normalisation="zscore", first_year=2019, last_year=2019),
+    indicator("vc", "money", 1, "vc_yuan", normalisation="goalposts", goal_low=0, goal_high=8, first_year=2019,
+              last_year=2019),
     indicator("revenue", "money", 1, "revenue_yuan", first_year=2020, last_year=2021),
     indicator("incubated", "size", 1, "incubated_cum", first_year=2022),
     indicator("events", "size", 1, "service_events", normalisation="percentile", first_year=2022),
     indicator("share", "quality", 1, "high_tech_cum", denominator="incubated_cum", first_year=2022),
 ]
 PARAMETER_ROWS = [
-    dict(PARAMETERS, first_year=2020, last_year=2020, max_winsorised_points=0, mc_draws=200, mc_seed=7),
+    dict(PARAMETERS, first_year=2019, last_year=2020, max_winsorised_points=0, mc_draws=200, mc_seed=7),
     dict(PARAMETERS, first_year=2021, last_year="", max_winsorised_points=5, mc_draws=200, mc_seed=7),
 ]
 
@@ -50,11 +54,13 @@ K_BASES = [f"K{i:02d}" for i in range(1, 13)]
 COINR_SAMPLE = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 30, 100]
 
 
-def fig(incubated=None, events=None, high_tech=None, revenue=None):
-    return {"incubated_cum": incubated, "service_events": events, "high_tech_cum": high_tech, "revenue_yuan": revenue}
+def fig(incubated=None, events=None, high_tech=None, revenue=None, tax=None, vc=None):
+    return {"incubated_cum": incubated, "service_events": events, "high_tech_cum": high_tech,
+            "revenue_yuan": revenue, "tax_yuan": tax, "vc_yuan": vc}
 
 
 FIGURES_BY_YEAR = {
+    2019: {"K01": fig(tax=1, vc=2), "K02": fig(tax=2, vc=4), "K03": fig(tax=3, vc=6), "K04": fig(tax=4, vc=10)},
     2020: {k: fig(revenue=v) for k, v in zip(K_BASES, COINR_SAMPLE)},
     2021: {k: fig(revenue=v) for k, v in zip(K_BASES, COINR_SAMPLE)},
     2022: {"A": fig(8, 3, 4), "B": fig(15, 7, None), "C": fig(25, 6, 10), "D": fig(40, 2, 0), "E": fig(12, 5, 6)},
@@ -201,6 +207,14 @@ def test_normalisation_dimension_and_indicator_scores(con):
     scores = by_base(con, "select * from intermediate.int_method_indicator_scores where reporting_year = 2023")
     assert {c: r["indicator_score"] for c, r in scores.items()} == pytest.approx(
         {"A": 59.375, "B": 63.125, "C": 75, "D": 12.5, "G": 54.375})
+    # 2019: z-scores of 1, 2, 3, 4 (mean 2.5, sample sd sqrt(5/3)) as (z + 3) / 6; goalposts 0 and 8
+    # for 2, 4, 6, 10: 25, 50, 75 and 100 (capped).
+    z = by_base(con, "select * from intermediate.int_method_normalised where indicator_code = 'tax'")
+    sd = math.sqrt(5 / 3)
+    assert {c: r["normalised_value"] for c, r in z.items()} == pytest.approx(
+        {c: 100 * ((x - 2.5) / sd + 3) / 6 for c, x in zip(K_BASES, (1, 2, 3, 4))})
+    goal = by_base(con, "select * from intermediate.int_method_normalised where indicator_code = 'vc'")
+    assert {c: r["normalised_value"] for c, r in goal.items()} == {"K01": 25, "K02": 50, "K03": 75, "K04": 100}
     # 2021: min-max of the winsorised revenue, (x - 1) / 29.
     revenue = by_base(con, "select * from intermediate.int_method_normalised where reporting_year = 2021")
     assert revenue["K10"]["normalised_value"] == pytest.approx(100 * 9 / 29)
