@@ -108,3 +108,13 @@ def test_the_frame_for_the_dbt_model_has_one_row_per_ranked_base_and_year():
     direct = MC.simulate_result(result)
     assert frame.set_index("base_code").loc[list(direct.base_codes), "rank_median"].tolist() == \
         direct.rank_median.tolist()
+
+
+def test_the_order_experts_are_read_in_does_not_change_the_draws():
+    method, data = small_year()
+    result = R.evaluate(method, data)
+    shuffled = R.YearData(data.year, data.base_codes, data.submitted, data.raw, data.previous_raw,
+                          tuple(s[::-1] for s in data.expert_scores))
+    again = R.evaluate(method, shuffled)
+    assert np.array_equal(MC.simulate_result(result, draws=300, seed=2).ranks,
+                          MC.simulate_result(again, draws=300, seed=2).ranks)

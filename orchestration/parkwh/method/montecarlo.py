@@ -132,6 +132,9 @@ def simulate(method: Method, base_codes: Sequence[str], values: np.ndarray, expe
     if n == 0:
         empty = np.zeros(0)
         return Uncertainty((), empty, empty, empty, empty, empty, np.zeros((draws, 0)), draws, seed)
+    # The bootstrap picks experts by position: sorting each panel makes the draws independent of
+    # the order the scores were read in.
+    expert_panels = [np.sort(np.asarray(s, dtype=float)) for s in expert_panels]
     choices = draw(method, n, max((len(s) for s in expert_panels), default=0), draws, seed)
     table = variants(method, values)
     groups = reference.membership(method)
