@@ -17,14 +17,18 @@ earlier ones are marked superseded. The whole run holds the warehouse's writer l
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import datetime as dt
 import functools
 import logging
 import re
 import uuid
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+import duckdb
 import pyarrow as pa
 
 from parkwh import db, pii
@@ -309,6 +313,24 @@ _PROBLEM_SCHEMA = pa.schema(
 )
 
 
+_run_connection: contextvars.ContextVar[duckdb.DuckDBPyConnection | None] = contextvars.ContextVar(
+    "parkwh_ingest_connection", default=None
+)
+"""The connection a run holds for its audit writes: opening the warehouse file for each of
+thousands of entries costs more than validating them."""
+
+
+@contextlib.contextmanager
+def _connection() -> Iterator[duckdb.DuckDBPyConnection]:
+    """The run's connection, or a connection of its own outside a run."""
+    held = _run_connection.get()
+    if held is not None:
+        yield held
+        return
+    with db.connect() as con:
+        yield con
+
+
 def _record(row: dict, problems: list[Problem]) -> None:
     """Write a version's audit row and its problems in one transaction."""
     version = pa.Table.from_pylist([row], schema=_AUDIT_SCHEMA)
@@ -331,7 +353,7 @@ def _record(row: dict, problems: list[Problem]) -> None:
         ],
         schema=_PROBLEM_SCHEMA,
     )
-    with db.connect() as con:
+    with _connection() as con:
         con.register("incoming_version", version)
         con.register("incoming_problems", found)
         con.execute("BEGIN TRANSACTION")
@@ -344,10 +366,13 @@ def _record(row: dict, problems: list[Problem]) -> None:
         except BaseException:
             con.execute("ROLLBACK")
             raise
+        finally:
+            con.unregister("incoming_version")
+            con.unregister("incoming_problems")
 
 
 def _recorded_versions() -> dict[str, str]:
-    with db.connect() as con:
+    with _connection() as con:
         raw.ensure_schemas(con)
         return dict(con.execute("SELECT submission_id, status FROM audit.submissions").fetchall())
 
@@ -504,41 +529,50 @@ def _ingest(
 ) -> IngestSummary:
     run_id = run_id or uuid.uuid4().hex
     summary = IngestSummary(reporting_year, run_id, landing.utc_now())
-    with db.writer_lock():
-        # Holding the lock, no other ingestion runs: any temporary file is a crashed run's.
-        archive.remove_incoming()
-        landing.remove_incoming()
-        recorded = _recorded_versions()
-        for entry in entries:
-            try:
-                outcome = _ingest_entry(entry, recorded, run_id)
-            except FileNotFoundError:
-                # Moved or deleted while the run was at it: a person tidying the inbox, no failure.
-                outcome = _outcome_without_version(entry, "skipped")
-                outcome.note = "it left the inbox while it was ingested"
-            except Exception as exc:  # one entry's failure must not stop the others
-                log.exception("ingesting %s failed", entry.path)
-                outcome = _outcome_without_version(entry, "failed")
-                outcome.note = f"{type(exc).__name__}: {exc}"
-            summary.files.append(outcome)
-            log.info("%s: %s", outcome.source_path, outcome.status)
-        with db.connect() as con:
-            raw.ensure_schemas(con)
-            raw.refresh_views(con)
-            raw.settle_statuses(con)
-            if reporting_year is not None:
-                summary.status_counts = dict(
-                    con.execute(
-                        "SELECT status, count(*) FROM audit.submissions "
-                        "WHERE reporting_year = ? GROUP BY status ORDER BY status",
-                        [reporting_year],
-                    ).fetchall()
-                )
-                summary.rows_in_force = _rows_in_force(con, reporting_year)
+    with db.writer_lock(), db.connect() as run_connection:
+        token = _run_connection.set(run_connection)
+        try:
+            _ingest_entries(entries, summary, run_id)
+        finally:
+            _run_connection.reset(token)
+        con = run_connection
+        raw.ensure_schemas(con)
+        raw.refresh_views(con)
+        raw.settle_statuses(con)
+        if reporting_year is not None:
+            summary.status_counts = dict(
+                con.execute(
+                    "SELECT status, count(*) FROM audit.submissions "
+                    "WHERE reporting_year = ? GROUP BY status ORDER BY status",
+                    [reporting_year],
+                ).fetchall()
+            )
+            summary.rows_in_force = _rows_in_force(con, reporting_year)
     summary.finished_at = landing.utc_now()
     if summary.failed and raise_on_failure:
         _raise_failed([summary])
     return summary
+
+
+def _ingest_entries(entries: list[InboxEntry], summary: IngestSummary, run_id: str) -> None:
+    """Each entry in turn; holding the writer lock, with the run's connection in force."""
+    # Holding the lock, no other ingestion runs: any temporary file is a crashed run's.
+    archive.remove_incoming()
+    landing.remove_incoming()
+    recorded = _recorded_versions()
+    for entry in entries:
+        try:
+            outcome = _ingest_entry(entry, recorded, run_id)
+        except FileNotFoundError:
+            # Moved or deleted while the run was at it: a person tidying the inbox, no failure.
+            outcome = _outcome_without_version(entry, "skipped")
+            outcome.note = "it left the inbox while it was ingested"
+        except Exception as exc:  # one entry's failure must not stop the others
+            log.exception("ingesting %s failed", entry.path)
+            outcome = _outcome_without_version(entry, "failed")
+            outcome.note = f"{type(exc).__name__}: {exc}"
+        summary.files.append(outcome)
+        log.info("%s: %s", outcome.source_path, outcome.status)
 
 
 def _raise_failed(summaries: list[IngestSummary]) -> None:
