@@ -844,7 +844,7 @@ def _named(path: Path) -> tuple[str | None, int | None]:
     except BadValue:
         code = None
     parent = path.resolve().parent.name
-    year = int(parent) if re.fullmatch(r"(19|20)\d{2}", parent) else None
+    year = int(parent) if re.fullmatch(r"(19|20)[0-9]{2}", parent) else None
     return code, year
 
 
