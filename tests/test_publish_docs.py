@@ -20,15 +20,20 @@ def _blocks(language: str) -> list[str]:
     return re.findall(rf"```{language}\n(.*?)```", DOC.read_text(encoding="utf-8"), flags=re.DOTALL)
 
 
-@pytest.fixture()
-def published_twice(warehouse_dir, monkeypatch):
-    build(warehouse_dir)
-    publications.publish()
-    correct_submission("JS003", 2023, enterprises_in_park=60)
-    publications.publish()
-    readonly.build()
-    monkeypatch.chdir(warehouse_dir.parent)  # the examples use paths relative to the repository
-    return warehouse_dir
+@pytest.fixture(scope="module")
+def published_twice(tmp_path_factory):
+    """2023 published twice (a correction between), the examples run from the repository's place."""
+    root = tmp_path_factory.mktemp("docs") / "warehouse"
+    root.mkdir()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PARKWH_WAREHOUSE_DIR", str(root))
+        build(root)
+        publications.publish()
+        correct_submission("JS003", 2023, enterprises_in_park=60)
+        publications.publish()
+        readonly.build()
+        patch.chdir(root.parent)  # the examples use paths relative to the repository
+        yield root
 
 
 def test_every_sql_example_runs_on_published_duckdb(published_twice):

@@ -30,11 +30,24 @@ def published(warehouse_dir):
     return warehouse_dir
 
 
+@pytest.fixture(scope="module")
+def published_once(tmp_path_factory):
+    """One publication and its copy, shared by the tests that only read them."""
+    root = tmp_path_factory.mktemp("readonly") / "warehouse"
+    root.mkdir()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PARKWH_WAREHOUSE_DIR", str(root))
+        build(root)
+        publications.publish()
+        readonly.build()
+        yield root
+
+
 def _connect() -> duckdb.DuckDBPyConnection:
     return duckdb.connect(str(config.warehouse().published_database), read_only=True)
 
 
-def test_it_holds_the_published_tables_and_the_marts_they_rest_on(published):
+def test_it_holds_the_published_tables_and_the_marts_they_rest_on(published_once):
     con = _connect()
     try:
         relations = {
@@ -81,7 +94,7 @@ def test_it_holds_the_published_tables_and_the_marts_they_rest_on(published):
     assert comment and "yuan" in comment
 
 
-def test_nothing_personal_is_in_it(published):
+def test_nothing_personal_is_in_it(published_once):
     con = _connect()
     try:
         relations = con.execute("select schema_name, table_name from duckdb_tables()").fetchall()
@@ -196,7 +209,7 @@ READ_SCRIPT = """
 """
 
 
-def test_an_older_duckdb_opens_it(published, old_duckdb):
+def test_an_older_duckdb_opens_it(published_once, old_duckdb):
     result = _run_with(old_duckdb, READ_SCRIPT, str(config.warehouse().published_database))
     assert result.returncode == 0, result.stderr
     seen = json.loads(result.stdout)
@@ -303,7 +316,7 @@ def _ranking_rows_2023():
         con.close()
 
 
-def test_a_reader_of_the_warehouse_itself_would_stop_it(published):
+def test_a_reader_of_the_warehouse_itself_would_stop_it(published_once):
     """The trap published.duckdb avoids: the same reader on parkwh.duckdb makes every writer fail."""
     reader, _ = _hold_open(config.warehouse().database, "published.park_ranking")
     try:
