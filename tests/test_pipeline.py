@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 import time
+import types
 from pathlib import Path
 
 import dagster as dg
@@ -128,6 +130,31 @@ def test_two_runs_started_together_both_succeed_one_after_the_other(warehouse_di
 # ---------------------------------------------------------------------------- the whole pipeline
 
 
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    """The tiny inbox through ``run_pipeline`` once for this module: what it returned and saw."""
+    root = tmp_path_factory.mktemp("tiny") / "warehouse"
+    events: list = []
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PARKWH_WAREHOUSE_DIR", str(root))
+        patch.setenv("PARKWH_PII_KEY", "pipeline test key")
+        patch.setenv("DBT_TARGET_PATH", str(root.parent / "dbt_target"))
+        tiny_inbox.write_inbox(config.warehouse().inbox)
+        instance = dg.DagsterInstance.ephemeral()
+        summary = run_pipeline(progress=events.append, instance=instance)
+    try:
+        yield types.SimpleNamespace(root=root, summary=summary, events=events, instance=instance)
+    finally:
+        instance.dispose()
+
+
+@pytest.fixture()
+def in_tiny_warehouse(tiny_run, monkeypatch):
+    monkeypatch.setenv("PARKWH_WAREHOUSE_DIR", str(tiny_run.root))
+    monkeypatch.setenv("DBT_TARGET_PATH", str(tiny_run.root.parent / "dbt_target"))
+    return tiny_run
+
+
 def _checks_recorded(instance: dg.DagsterInstance, run_ids: list[str]) -> int:
     return sum(
         len(instance.all_logs(run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION))
@@ -135,15 +162,10 @@ def _checks_recorded(instance: dg.DagsterInstance, run_ids: list[str]) -> int:
     )
 
 
-def test_the_pipeline_in_process_reports_every_stage(warehouse_dir, tmp_path, monkeypatch):
-    monkeypatch.setenv("DBT_TARGET_PATH", str(tmp_path / "dbt_target"))
-    tiny_inbox.write_inbox(config.warehouse().inbox)
-    events = []
-    with dg.DagsterInstance.ephemeral() as instance:
-        summary = run_pipeline(progress=events.append, instance=instance)
-        run_ids = [r.run_id for r in summary.runs]
-        checks_recorded = _checks_recorded(instance, run_ids)
-        runs = [instance.get_run_by_id(run_id) for run_id in run_ids]
+def test_the_pipeline_in_process_reports_every_stage(tiny_run):
+    summary, events, instance = tiny_run.summary, tiny_run.events, tiny_run.instance
+    run_ids = [r.run_id for r in summary.runs]
+    runs = [instance.get_run_by_id(run_id) for run_id in run_ids]
 
     # The same jobs Dagster runs: every year ingested, then everything once for the latest.
     assert [(r.job, r.partition) for r in summary.runs] == [
@@ -166,7 +188,7 @@ def test_the_pipeline_in_process_reports_every_stage(warehouse_dir, tmp_path, mo
     # Each stage did what it planned; every check Dagster recorded is in the summary.
     for stage in ("ingest", "transform", "score"):
         assert summary.done[stage] == summary.planned[stage] > 0, stage
-    assert summary.done["check"] == len(summary.checks) == checks_recorded > 100
+    assert summary.done["check"] == len(summary.checks) == _checks_recorded(instance, run_ids) > 100
     assert summary.gate in {"open", "closed"}
     if summary.gate == "open":
         assert summary.success and PUBLISHING <= set(summary.published)
@@ -186,12 +208,36 @@ def test_the_pipeline_in_process_reports_every_stage(warehouse_dir, tmp_path, mo
     published = [i for i, e in enumerate(done) if e.label in PUBLISHING]
     assert gate_seen and all(i > max(gate_seen) for i in published)
 
-    # What is in force, from the command line.
-    status = _parkwh("status", timeout=300)
-    assert status.returncode == 0, status.stderr
-    assert "in force" in status.stdout
+
+def test_status_shows_the_inbox_what_is_in_force_and_publications(in_tiny_warehouse):
+    result = _parkwh("status", timeout=300)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "not yet ingested" in out and "in force" in out
     for year in tiny_inbox.YEARS:
-        assert str(year) in status.stdout
+        # inbox: 3 submissions, 1 expert score file, nothing left to ingest; 3 bases in force.
+        assert re.search(rf"{year}\s*│\s*3\s*│\s*1\s*│\s*0\s*│\s*0\s*│", out), out
+        assert re.search(rf"{year}\s*│\s*3\s*│\s*0\s*│\s*0\s*│\s*yes", out), out
+    published = in_tiny_warehouse.summary.gate == "open"
+    assert ("last publication of each year" in out) == published
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "dagster-dbt runs a subset of more than 200 dbt resources (the check, transform and "
+        "score jobs) in a temporary copy of dbt_project/, where seed-paths ../seeds finds no "
+        "seeds; dbt_project.yml should read the seeds folder from the environment"
+    ),
+)
+def test_the_check_job_reruns_every_check_on_the_built_warehouse(in_tiny_warehouse):
+    with dg.DagsterInstance.ephemeral() as instance:
+        summary = run_pipeline(job="check", instance=instance)
+    assert [(r.job, r.partition) for r in summary.runs] == [("check", None)]
+    assert summary.planned["check"] == summary.done["check"] == len(summary.checks) > 100
+    dbt_failures = [e for e in summary.errors if "parkwh_dbt_models" in e]
+    assert dbt_failures == []
+    assert summary.planned["transform"] == summary.planned["publish"] == 0  # nothing rebuilt
 
 
 # ---------------------------------------------------------------------------- the demo (slow)
