@@ -178,6 +178,16 @@ def _first_line(text: str | None) -> str:
     return ""
 
 
+def _root_message(error) -> str:
+    """The first line of the innermost cause: what went wrong, not Dagster's wrapper of it."""
+    messages = []
+    while error is not None:
+        messages.append(_first_line(error.message))
+        error = error.cause or getattr(error, "context", None)
+    lock = next((m for m in messages if _DUCKDB_LOCK_MESSAGE in m), None)
+    return lock or next((m for m in reversed(messages) if m), "")
+
+
 def _explain(message: str) -> str:
     if _DUCKDB_LOCK_MESSAGE in message:
         return (
@@ -231,7 +241,7 @@ class _Collector:
             self.progress(ProgressEvent("skipped", stage, label, ok=False))
         elif kind == dg.DagsterEventType.STEP_FAILURE:
             error = event.step_failure_data.error if event.step_failure_data else None
-            message = _explain(_first_line(error.message if error else event.message))
+            message = _explain(_root_message(error) if error else _first_line(event.message))
             summary.errors.append(f"step {event.step_key} failed: {message}")
             self.progress(ProgressEvent("failed", None, event.step_key, ok=False, message=message))
 
