@@ -127,6 +127,35 @@ def test_two_runs_started_together_both_succeed_one_after_the_other(warehouse_di
     assert spans[0][1] <= spans[1][0], "the two processes' runs overlapped"
 
 
+def test_a_warehouse_held_open_by_another_program_is_said_so_not_a_lock_error(warehouse_dir):
+    from parkwh import db
+
+    tiny_inbox.write_submission(config.warehouse().inbox, "SH001", 2023)
+    with db.connect():
+        pass  # the warehouse file exists
+    script = (
+        "import duckdb, time\n"
+        f"con = duckdb.connect({str(config.warehouse().database)!r}, read_only=True)\n"
+        "print('open', flush=True)\n"
+        "time.sleep(120)"
+    )
+    holder = subprocess.Popen(
+        [sys.executable, "-c", script],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "open"
+        with dg.DagsterInstance.ephemeral() as instance:
+            summary = run_pipeline(job="ingest", instance=instance)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert not summary.success
+    assert "held open by another program" in summary.failure()
+    assert "Could not set lock" not in summary.failure()
+
+
 # ---------------------------------------------------------------------------- the whole pipeline
 
 
