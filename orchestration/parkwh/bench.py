@@ -74,6 +74,8 @@ class ScaleResult:
     resubmitted_file: str | None = None
     montecarlo_seconds: float | None = None
     montecarlo_draws: int | None = None
+    load_average: list[float] = field(default_factory=list)
+    """The machine's 1-minute load average at the start and the end: other work slows a run."""
     errors: list[str] = field(default_factory=list)
 
     @property
@@ -468,7 +470,7 @@ def measure_scale(
     """Generate, run, time the baseline and a resubmission for one scale, in ``folder``."""
     from parkwh import config
 
-    result = ScaleResult(scale)
+    result = ScaleResult(scale, load_average=[_load()])
     warehouse = folder / "warehouse"
     if warehouse.exists():
         shutil.rmtree(warehouse)
@@ -502,7 +504,15 @@ def measure_scale(
             )
             _add_totals(result)
     result.peak_memory_bytes = memory.peak
+    result.load_average.append(_load())
     return result
+
+
+def _load() -> float:
+    try:
+        return os.getloadavg()[0]
+    except OSError:
+        return 0.0
 
 
 def _add_totals(result: ScaleResult) -> None:
