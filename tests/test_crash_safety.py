@@ -109,7 +109,10 @@ def leftovers(root: Path) -> list[str]:
     return sorted(
         p.relative_to(root).as_posix()
         for p in root.rglob("*")
-        if p.name.endswith(".tmp") or ".incoming-" in p.name or ".building" in p.name
+        if p.name.endswith((".tmp", ".tmp.wal"))
+        or ".incoming-" in p.name
+        or ".building" in p.name
+        or p.name.startswith(".exports-staging-")
     )
 
 
@@ -398,3 +401,22 @@ def test_parkwh_run_killed_in_ingestion_dbt_and_publication_then_completed(wareh
     assert published_figure(published_db) == figure + 1
     assert published_files() != files
     assert leftovers(config.warehouse().root) == []
+
+
+def test_a_publication_removes_what_a_killed_one_left(warehouse_dir):
+    from parkwh.publish import files
+
+    staging = warehouse_dir / ".exports-staging-0123456789ab"
+    (staging / "park_ranking").mkdir(parents=True)
+    (staging / "park_ranking" / "data.parquet").write_bytes(b"half")
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    orphan = warehouse_dir / f".published.duckdb.{dead.pid}.0badcafe.tmp"
+    orphan.write_bytes(b"half a database")
+    in_use = warehouse_dir / f".published.duckdb.{os.getpid()}.0badcafe.tmp"
+    in_use.write_bytes(b"being written")
+
+    removed = files.remove_leftovers(warehouse_dir)
+
+    assert sorted(removed) == sorted([staging, orphan])
+    assert not staging.exists() and not orphan.exists() and in_use.exists()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
+import shutil
 import uuid
 from pathlib import Path
 
@@ -45,3 +47,36 @@ def write_bytes_atomically(target: Path, data: bytes) -> None:
         replace(temporary, target)
     finally:
         temporary.unlink(missing_ok=True)
+
+
+_TEMPORARY_NAME = re.compile(r"\..+\.(\d+)\.[0-9a-f]{8}\.tmp(\.wal)?")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_leftovers(root: Path) -> list[Path]:
+    """Remove what a publication killed half-way left in ``root``; the paths removed.
+
+    Call it holding the writer lock: a staging folder is only used under it, so any one found
+    is a dead run's. A temporary sibling is removed only when the process named in it is gone.
+    """
+    removed: list[Path] = []
+    if not root.is_dir():
+        return removed
+    for path in root.glob(".exports-staging-*"):
+        shutil.rmtree(path, ignore_errors=True)
+        removed.append(path)
+    for path in root.glob(".*.tmp*"):
+        found = _TEMPORARY_NAME.fullmatch(path.name)
+        if found and path.is_file() and not _alive(int(found.group(1))):
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed

@@ -29,8 +29,8 @@ from dataclasses import dataclass
 
 import duckdb
 
-from parkwh import db
-from parkwh.publish import catalog, exports
+from parkwh import config, db
+from parkwh.publish import catalog, exports, files
 from parkwh.publish.catalog import PUBLISHED_SCHEMA, Table
 
 RANKING = "park_ranking"
@@ -528,6 +528,8 @@ def publish(
     """
     now = (clock or (lambda: dt.datetime.now(dt.UTC)))().astimezone(dt.UTC).replace(tzinfo=None)
     with db.writer_lock(), db.connect() as con:
+        # A publication killed half-way left its staging folder or temporary files: never used.
+        files.remove_leftovers(config.warehouse().root)
         if not _exists(con, PUBLISHED_SCHEMA, RANKING):
             raise PublishError(
                 f"{PUBLISHED_SCHEMA}.{RANKING} does not exist in the warehouse: build the models "
