@@ -97,9 +97,11 @@ def writer_lock() -> contextlib.AbstractContextManager:
 
 
 def building_path() -> Path:
-    """Where a build writes its copy of the warehouse file: a hidden name beside it."""
+    """Where a build writes its copy of the warehouse file: the same name in a hidden folder
+    beside it, so dbt names the database as it names the warehouse (DuckDB's database name is
+    the file's stem, and dbt writes it into every relation of the manifest)."""
     database = warehouse().database
-    return database.with_name(f".{database.stem}.building{database.suffix}")
+    return database.parent / ".building" / database.name
 
 
 def _checkpoint(path: Path) -> None:
@@ -153,6 +155,7 @@ def building_aside() -> Iterator[Build]:
         database = warehouse().database
         aside = building_path()
         _discard(aside)
+        aside.parent.mkdir(exist_ok=True)
         if not database.exists():
             with db.connect():
                 pass  # created by parkwh, with the storage every DuckDB client opens
@@ -240,6 +243,9 @@ def prepare_manifest(force: bool = False) -> Path:
         # The manifest Dagster reads lives in the project's own target folder, whatever a caller's
         # DBT_TARGET_PATH says.
         env["DBT_TARGET_PATH"] = str(project / "target")
+        # Parsed with the path builds use (they write aside), so that a build's profile is the
+        # parsed one and dbt parses only what changed since, not the whole project again.
+        env["PARKWH_DUCKDB_PATH"] = str(building_path())
         env["DBT_LOG_PATH"] = str(project / "logs")
         result = subprocess.run(
             [
