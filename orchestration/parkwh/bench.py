@@ -465,7 +465,11 @@ def _generate(result: ScaleResult, inbox: Path, source: Path | None) -> set[Path
 
 
 def measure_scale(
-    scale: int, folder: Path, montecarlo_draws: int = 1000, source: Path | None = None
+    scale: int,
+    folder: Path,
+    montecarlo_draws: int = 1000,
+    source: Path | None = None,
+    resubmit: bool = True,
 ) -> ScaleResult:
     """Generate, run, time the baseline and a resubmission for one scale, in ``folder``."""
     from parkwh import config
@@ -493,11 +497,12 @@ def measure_scale(
             result.montecarlo_draws = montecarlo_draws
             result.montecarlo_seconds = time_montecarlo(montecarlo_draws)
 
-            path = resubmit_one_base(config.warehouse().inbox, avoid=avoid)
-            result.resubmitted_file = path.relative_to(warehouse).as_posix()
-            _progress(f"  resubmission of {result.resubmitted_file}")
-            again = run_pipeline_timed(result, label="the run after the resubmission")
-            result.resubmit_seconds = sum(s for s in again.values() if s)
+            if resubmit:
+                path = resubmit_one_base(config.warehouse().inbox, avoid=avoid)
+                result.resubmitted_file = path.relative_to(warehouse).as_posix()
+                _progress(f"  resubmission of {result.resubmitted_file}")
+                again = run_pipeline_timed(result, label="the run after the resubmission")
+                result.resubmit_seconds = sum(s for s in again.values() if s)
         except Exception as exc:  # noqa: BLE001 - the line must still say what was measured
             result.errors.append(
                 f"{type(exc).__name__}: {(str(exc).splitlines() or [''])[0][:300]}"
@@ -575,7 +580,7 @@ def _targets(results: Sequence[ScaleResult]) -> list[str]:
 
 
 def _run_scale_in_child(
-    scale: int, folder: Path, draws: int, source: Path | None = None
+    scale: int, folder: Path, draws: int, source: Path | None = None, resubmit: bool = True
 ) -> ScaleResult:
     """Measure a scale in a process of its own, so its peak memory is its own."""
     out = folder / "result.json"
@@ -587,6 +592,8 @@ def _run_scale_in_child(
     ]  # fmt: skip
     if source is not None:
         command += ["--inbox", str(source.resolve())]
+    if not resubmit:
+        command.append("--no-resubmit")
     # dbt's and Dagster's own output goes to a log beside the results: stdout keeps one line a scale.
     with (folder / "bench.log").open("w", encoding="utf-8") as log:
         done = subprocess.run(command, stdout=log, check=False)
@@ -629,7 +636,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     options = parser.parse_args(argv)
 
     if options.one_scale is not None:  # the child process of one scale
-        result = measure_scale(options.one_scale, options.folder, options.draws, options.inbox)
+        result = measure_scale(
+            options.one_scale, options.folder, options.draws, options.inbox, not options.no_resubmit
+        )
         options.json.write_text(json.dumps(result.to_json(), indent=2) + "\n", encoding="utf-8")
         return 0
 
@@ -646,7 +655,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     results = []
     for scale in scales:
         folder = workdir / f"scale-{scale}"
-        result = _run_scale_in_child(scale, folder, options.draws, options.inbox)
+        result = _run_scale_in_child(
+            scale, folder, options.draws, options.inbox, not options.no_resubmit
+        )
         results.append(result)
         print(result.line(), flush=True)
         if not options.keep:
