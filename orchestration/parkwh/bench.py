@@ -631,6 +631,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         type=Path,
         help="copy this inbox instead of generating the demo (one run, shown as scale 0)",
     )
+    parser.add_argument(
+        "--no-resubmit",
+        action="store_true",
+        help="skip the one-base resubmission (halves the time of a large scale)",
+    )
     parser.add_argument("--one-scale", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--folder", type=Path, help=argparse.SUPPRESS)
     options = parser.parse_args(argv)
