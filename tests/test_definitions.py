@@ -27,7 +27,6 @@ ASSETS_BY_GROUP = {
         "staging/method_indicators",
         "staging/method_parameters",
         "staging/provinces",
-        "staging/provisional_top10",
         "staging/stg_base",
         "staging/stg_companies",
         "staging/stg_enum_labels",
@@ -51,6 +50,7 @@ ASSETS_BY_GROUP = {
     ],
     "marts": [
         "marts/base_year_reconciliation",
+        "marts/candidate_report_summary",
         "marts/dim_base",
         "marts/dim_company",
         "marts/dim_date",
@@ -93,6 +93,8 @@ QUALITY_CHECKS = [
     ("marts/candidate_park_ranking", "quality_published"),
     ("marts/candidate_park_scores", "publication_gate"),
     ("marts/candidate_park_scores", "quality_published"),
+    ("marts/candidate_report_summary", "publication_gate"),
+    ("marts/candidate_report_summary", "quality_published"),
     ("marts/dim_base", "publication_gate"),
     ("marts/dim_base", "quality_facts"),
     ("marts/dim_company", "publication_gate"),
@@ -109,8 +111,6 @@ QUALITY_CHECKS = [
     ("marts/fct_funding_event", "publication_gate"),
     ("marts/fct_funding_event", "quality_facts"),
     ("marts/fct_talent_year", "quality_facts"),
-    ("published/report_summary", "quality_published"),
-    ("staging/provisional_top10", "publication_gate"),
     ("staging/stg_base", "quality_submissions"),
     ("staging/stg_companies", "quality_submissions"),
     ("staging/stg_funding", "quality_submissions"),
@@ -203,10 +203,12 @@ def test_checks_are_pinned(graph):
         (_name(c.asset_key), c.name) for c in graph.asset_check_keys if c not in dbt_tests
     )
     assert quality == QUALITY_CHECKS
-    # dbt's tests come as checks on the dbt models they test; every published table has some.
+    # dbt's tests come as checks on the dbt models they test; every published table has some,
+    # on itself or on the candidate it is copied from.
     assert len(dbt_tests) > 100
     tested = {_name(c.asset_key) for c in dbt_tests}
-    assert {"published/park_ranking", "published/park_scores", "published/report_summary"} <= tested
+    for table in ("park_ranking", "park_scores", "report_summary"):
+        assert {f"published/{table}", f"marts/candidate_{table}"} & tested, table
     assert not any(name.startswith("raw/") for name in tested)
 
 
@@ -238,8 +240,11 @@ def test_the_jobs_read_like_the_work(defs, graph):
     assert not assets and checks == all_checks
     # publish: the gate (all its checks: it runs as one step) and the publishing assets it guards.
     assets, checks = _job_selection(graph, "publish")
-    assert sorted(_name(k) for k in assets) == ASSETS_BY_GROUP["publish"]
-    assert checks == all_checks - dbt_tests
+    assert stages_of(assets) == {"publish"}
+    assert set(ASSETS_BY_GROUP["publish"]) <= {_name(k) for k in assets}
+    assert {"published/park_ranking", "published/report_summary"} <= {_name(k) for k in assets}
+    assert checks - dbt_tests == all_checks - dbt_tests
+    assert {c.asset_key for c in checks & dbt_tests} <= assets
     assets, checks = _job_selection(graph, "pipeline")
     assert assets == everything and checks == all_checks
 
@@ -273,7 +278,8 @@ def test_the_pipeline_publishes_only_after_the_quality_gate(defs):
     }
     assert upstream["parkwh_dbt_models"] == {"ingest_submissions"}
     assert "parkwh_dbt_models" in upstream["quality_gate"]
-    for publishing in ("exports", "published_database"):
+    # Every step that publishes waits for the gate: a failing blocking check stops them all.
+    for publishing in ("parkwh_dbt_published", "exports", "published_database"):
         assert "quality_gate" in upstream[publishing], publishing
     assert upstream["annual_report"] == {"published_database"}
 

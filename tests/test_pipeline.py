@@ -254,8 +254,8 @@ def test_status_shows_the_inbox_what_is_in_force_and_publications(in_tiny_wareho
 @pytest.mark.xfail(
     strict=True,
     reason=(
-        "dagster-dbt runs a subset of more than 200 dbt resources (the check, transform and "
-        "score jobs) in a temporary copy of dbt_project/, where seed-paths ../seeds finds no "
+        "dagster-dbt runs a subset of more than 200 dbt resources (the check and transform "
+        "jobs) in a temporary copy of dbt_project/, where seed-paths ../seeds finds no "
         "seeds; dbt_project.yml should read the seeds folder from the environment"
     ),
 )

@@ -7,9 +7,8 @@ other areas add (the method, the quality gate, publishing) join the right job as
 - ``transform``: the dbt warehouse model from ``raw`` to the marts, with its dbt tests;
 - ``score``: the ranking method (the ``method`` group);
 - ``check``: every check (dbt tests and the quality suites) on the warehouse as it is;
-- ``publish``: the quality gate, then what it guards outside the warehouse (exports,
-  published.duckdb, the report); the published tables themselves are dbt models, built with the
-  rest by ``transform`` and ``score``;
+- ``publish``: the quality gate, then what it guards: the published tables, the exports,
+  published.duckdb and the report;
 - ``pipeline`` (one reporting year): all of it, in order. The inbox sensor, both schedules and
   ``parkwh run`` launch this one.
 
@@ -31,8 +30,8 @@ from pathlib import Path
 
 import dagster as dg
 
+from parkwh.defs import transform as _dbt_area
 from parkwh.defs.partitions import reporting_year_partitions
-from parkwh.defs.transform import parkwh_dbt_models
 from parkwh.ingest import archive, inbox
 from parkwh.ingest.inbox import InboxEntry
 from parkwh.quality.checks import PUBLISHING_PREFIXES
@@ -52,8 +51,10 @@ PUBLISH_ASSETS = dg.AssetSelection.key_prefixes(
 SCORE_ASSETS = dg.AssetSelection.groups("method") - PUBLISH_ASSETS
 TRANSFORM_ASSETS = dg.AssetSelection.all() - INGEST_ASSETS - SCORE_ASSETS - PUBLISH_ASSETS
 
-DBT_MODELS = dg.AssetSelection.assets(parkwh_dbt_models)
-DBT_TESTS = dg.AssetSelection.checks(parkwh_dbt_models)
+_DBT_DEFINITIONS = [a for a in _dbt_area.defs.assets or () if isinstance(a, dg.AssetsDefinition)]
+DBT_MODELS = dg.AssetSelection.assets(*_DBT_DEFINITIONS)
+DBT_TESTS = dg.AssetSelection.checks(*_DBT_DEFINITIONS)
+"""The dbt models and dbt's own tests, whichever dbt asset definitions the dbt area makes."""
 QUALITY_CHECKS = dg.AssetSelection.all_asset_checks() - DBT_TESTS
 """Every check that is no dbt test: the quality gate's suites. The gate runs its suites in one
 step that cannot be split, so a job takes all of its checks or none."""
@@ -107,10 +108,10 @@ check_job = _job(
 )
 publish_job = _job(
     "publish",
-    (PUBLISH_ASSETS - DBT_MODELS - QUALITY_CHECKS) | QUALITY_CHECKS,
-    "Run the quality gate on the warehouse as it is and, when it is open, publish: the Parquet "
-    "exports and a new publication version, published.duckdb and the reports. A closed gate "
-    "publishes nothing and the previous publication stays.",
+    (PUBLISH_ASSETS - QUALITY_CHECKS) | QUALITY_CHECKS,
+    "Run the quality gate on the warehouse as built and, when it is open, publish: the "
+    "published tables, the Parquet exports and a new publication version, published.duckdb and "
+    "the reports. A closed gate publishes nothing and the previous publication stays.",
 )
 pipeline_job = _job(
     PIPELINE_JOB,
