@@ -233,7 +233,7 @@ def run(
     Dagster instance (make dev shows them). Runs wait for one another: one writer at a time.
     """
     if job not in JOB_CHOICES:
-        raise fail(f"--job {job!r}: expected one of {', '.join(JOB_CHOICES)}")
+        raise fail(escape(f"--job {job!r}: expected one of {', '.join(JOB_CHOICES)}"))
     # Dagster's own console log would drown the progress display; its runs keep every event.
     warnings.filterwarnings("ignore")
     from parkwh.defs.operations import STAGES
@@ -262,7 +262,7 @@ def run(
                 )
                 display.finish()
     except PipelineError as error:
-        raise fail(str(error)) from None
+        raise fail(escape(str(error))) from None
     except KeyboardInterrupt:
         raise fail(
             "interrupted: the warehouse keeps what the last finished step wrote", 130
@@ -283,4 +283,4 @@ def run(
     console.print(f"{'took':>16}: {summary.seconds:.0f} s", highlight=False)
     if not summary.success:
         console.print(f"{'full log':>16}: {escape(str(log_path))}", highlight=False)
-        raise fail(summary.failure())
+        raise fail(escape(summary.failure()))

@@ -171,7 +171,7 @@ def status() -> None:
             "a run is writing the warehouse right now; run parkwh status again when it is done"
         ) from None
     except Exception as error:  # noqa: BLE001 - a damaged or foreign file: say so in one line
-        raise fail(f"cannot read the warehouse {paths.database}: {error}") from None
+        raise fail(escape(f"cannot read the warehouse {paths.database}: {error}")) from None
     console.print(in_force if in_force is not None else "No submission has been loaded yet.")
     if published is not None:
         console.print(published)
