@@ -24,8 +24,8 @@ from parkwh.submission.values import BadValue, parse_base_code
 Kind = Literal["submission", "expert_scores", "stray"]
 
 YEAR_FOLDER = re.compile(r"(19|20)[0-9]{2}")
-"""A reporting-year folder name, as the reader recognises one: ASCII digits only (``\d`` would
-take ``20２３`` for a second folder of 2023)."""
+"""A reporting-year folder name, as the reader recognises one: ASCII digits only (any Unicode
+digit would take ``20２３`` for a second folder of 2023)."""
 
 BAD_FILE_NAME = "bad_file_name"
 NOT_IN_YEAR_FOLDER = "not_in_year_folder"
