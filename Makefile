@@ -42,3 +42,12 @@ bench: install
 
 clean:
 	rm -rf $(VENV) dbt_project/target dbt_project/logs
+
+# The same dbt project on a local Spark session (pyspark, dbt-spark), compared with DuckDB table by
+# table (docs/spark.md). Spark is optional: its packages are installed here only, on first use.
+SPARK_REQUIREMENTS := 'pyspark>=3.5,<4.1' 'dbt-spark[session]>=1.9,<1.11' 'dbt-core>=1.11,<1.12'
+
+.PHONY: test-spark
+test-spark: install
+	$(BIN)/python -m parkwh.spark check >/dev/null 2>&1 || $(BIN)/python -m pip install --quiet $(SPARK_REQUIREMENTS)
+	SPARK_LOCAL_IP=127.0.0.1 $(BIN)/python -m pytest tests_spark

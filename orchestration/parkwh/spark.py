@@ -37,7 +37,7 @@ import math
 import os
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -50,6 +50,7 @@ if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
 TARGET = "spark"
+"""The profile output parkwh.spark builds on unless ``PARKWH_TARGET`` names another ``spark…`` one."""
 REQUIREMENTS = (
     "pyspark>=3.5,<4.1",
     "dbt-spark[session]>=1.9,<1.11",
@@ -101,6 +102,13 @@ def versions() -> dict[str, str]:
 # ---------------------------------------------------------------------------- locations
 
 
+def target() -> str:
+    """The profile output to build on: ``PARKWH_TARGET`` when it names a Spark output
+    (``spark``, ``spark_thrift``…), else ``spark``."""
+    chosen = os.environ.get("PARKWH_TARGET", "")
+    return chosen if chosen.startswith("spark") else TARGET
+
+
 def spark_dir() -> Path:
     """Spark's folder in the warehouse: managed tables (``tables/``), the Derby catalogue
     (``metastore_db/``) and dbt's artefacts for this target (``dbt_target/``, ``dbt_logs/``)."""
@@ -111,7 +119,7 @@ def spark_env(base: dict[str, str] | None = None) -> dict[str, str]:
     """``dbt_env()`` for the ``spark`` target: the folders above as absolute paths, the landing
     folder Spark reads, and Spark bound to the loopback interface."""
     env = dbt_env(base)
-    env["PARKWH_TARGET"] = TARGET
+    env["PARKWH_TARGET"] = target()
     folder = spark_dir()
     env["PARKWH_SPARK_DIR"] = folder.as_posix()
     env.setdefault("PARKWH_LANDING_URI", warehouse().landing.as_posix())
@@ -202,7 +210,7 @@ def run_dbt_spark(args: Sequence[str], *, name: str | None = None) -> StepResult
 
     project = dbt_project_dir()
     spark_dir().mkdir(parents=True, exist_ok=True)
-    command = [*args, "--project-dir", str(project), "--profiles-dir", str(project), "--target", TARGET]
+    command = [*args, "--project-dir", str(project), "--profiles-dir", str(project), "--target", target()]
     started = time.monotonic()
     with _environment(spark_env()):
         outcome = dbtRunner().invoke(command)
@@ -293,10 +301,20 @@ def build_monte_carlo(spark: SparkSession) -> int:
     import pyarrow as pa
 
     data = pa.Table.from_pandas(result, preserve_index=False)
-    spark.createDataFrame(data.to_pandas()).write.mode("overwrite").format("parquet").saveAsTable(
-        target
-    )
+    frame_out = spark_frame(spark, data)
+    frame_out.write.mode("overwrite").format("parquet").saveAsTable(target)
     return data.num_rows
+
+
+def spark_frame(spark: SparkSession, data: pa.Table):
+    """An Arrow table as a Spark DataFrame with the same column types (INTEGER stays INTEGER,
+    which a detour through pandas would widen to BIGINT)."""
+    try:
+        return spark.createDataFrame(data)  # pyspark 4.0 takes Arrow tables
+    except TypeError:  # pyspark 3.5: rows, with the schema Arrow's types map to
+        from pyspark.sql.pandas.types import from_arrow_schema
+
+        return spark.createDataFrame(data.to_pandas(), schema=from_arrow_schema(data.schema))
 
 
 def build(*, full_refresh: bool = False, select_tests: bool = True) -> BuildResult:
@@ -361,7 +379,7 @@ def spark_tables(spark: SparkSession, schema: str) -> list[str]:
 
 
 def duckdb_tables(schema: str) -> dict[str, pa.Table]:
-    """Every table of a schema of the DuckDB warehouse in force, as Arrow tables."""
+    """Every table and view of a schema of the DuckDB warehouse in force, as Arrow tables."""
     from parkwh import db
 
     with db.connect(read_only=True) as connection:
@@ -373,6 +391,125 @@ def duckdb_tables(schema: str) -> dict[str, pa.Table]:
             ).fetchall()
         ]
         return {name: connection.sql(f'select * from {schema}."{name}"').to_arrow_table() for name in names}
+
+
+# ---------------------------------------------------------------------------- publishing Spark's output
+
+
+def output_dir() -> Path:
+    """The warehouse folder of Spark's output: ``parkwh.duckdb`` with Spark's tables, and what
+    the gate and publishing write from them (``quality/``, ``exports/``, ``published.duckdb``,
+    ``reports/``), laid out as in any warehouse folder."""
+    return spark_dir() / "output"
+
+
+def _naive_utc(table: pa.Table) -> pa.Table:
+    # Spark hands timestamps over in its session time zone (UTC); the warehouse keeps them as
+    # TIMESTAMP without a zone, as ingestion writes them.
+    import pyarrow as pa
+
+    for index, column in enumerate(table.schema):
+        if pa.types.is_timestamp(column.type) and column.type.tz is not None:
+            naive = table.column(index).cast(pa.timestamp(column.type.unit, "UTC")).cast(
+                pa.timestamp(column.type.unit)
+            )
+            table = table.set_column(index, pa.field(column.name, naive.type), naive)
+    return table
+
+
+def mirror(spark: SparkSession) -> list[str]:
+    """Copy every table dbt built on Spark into ``output/parkwh.duckdb``, through Arrow.
+
+    The gate and publishing then run on Spark's output with the very code that runs on DuckDB's:
+    they read ``parkwh.duckdb`` of the warehouse in force. The raw views are DuckDB's over
+    ingestion's landing files (linked, not copied: personal data is not duplicated), and the
+    audit of submissions is ingestion's. Publication history in ``output/`` is kept from one run
+    to the next, so republishing the same data makes no new version there either.
+    Returns the relations copied.
+    """
+    from parkwh import db
+    from parkwh.ingest import raw
+
+    source = warehouse()
+    relations = sorted(
+        {
+            (node["schema"], node.get("alias") or node["name"])
+            for node in _manifest_nodes().values()
+            if node.get("resource_type") in {"model", "seed"}
+            and node.get("config", {}).get("enabled", True)
+        }
+    )
+    out = output_dir()
+    out.mkdir(parents=True, exist_ok=True)
+    landing = out / "landing"
+    if not landing.is_symlink():
+        landing.symlink_to(source.landing, target_is_directory=True)
+    copied = []
+    with _environment({"PARKWH_WAREHOUSE_DIR": out.as_posix()}):
+        with db.connect() as connection:
+            raw.ensure_schemas(connection)
+            raw.refresh_views(connection)
+            connection.execute(
+                f"attach '{source.database.as_posix()}' as ingested (read_only)"
+            )
+            try:
+                for table in ("submissions", "submission_problems"):
+                    connection.execute(f"delete from audit.{table}")
+                    connection.execute(f"insert into audit.{table} select * from ingested.audit.{table}")
+            finally:
+                connection.execute("detach ingested")
+            for schema, name in relations:
+                data = _naive_utc(read_table(spark, f"{schema}.{name}"))
+                connection.execute(f'create schema if not exists "{schema}"')
+                connection.register("spark_output", data)
+                try:
+                    connection.execute(
+                        f'create or replace table "{schema}"."{name}" as select * from spark_output'
+                    )
+                finally:
+                    connection.unregister("spark_output")
+                copied.append(f"{schema}.{name}")
+    return copied
+
+
+@dataclass
+class Publishing:
+    """The gate's run and what was published from Spark's output."""
+
+    gate_open: bool
+    verdict: str
+    quality_report: Path
+    publications: list[str]
+    reports: dict[int, Path]
+
+
+def gate_and_publish(
+    spark: SparkSession | None = None, *, clock: Callable[[], dt.datetime] | None = None
+) -> Publishing:
+    """Mirror Spark's output, run the quality gate on it, and publish it when the gate is open:
+    the exports, ``published.duckdb`` and the annual reports, in ``output/``. A closed gate
+    publishes nothing (``SparkBuildError`` names the failing expectations). ``clock`` stands for
+    the time of publication (as in ``parkwh.publish.publications.publish``)."""
+    from parkwh.publish import publications, readonly
+    from parkwh.publish import report as annual_report
+    from parkwh.quality import audit, report, runner
+    from parkwh.quality.results import FAIL
+    from parkwh.quality.suites import load_suites
+
+    spark = spark or session()
+    mirror(spark)
+    run_id = "spark-" + dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    with _environment({"PARKWH_WAREHOUSE_DIR": output_dir().as_posix()}):
+        run = runner.run_suites(load_suites(), run_id=run_id)
+        page = report.write_report(run)
+        audit.write_check_results(run)
+        if not run.gate_open:
+            failures = "\n".join(result.headline() for result in run.with_outcome(FAIL))
+            raise SparkBuildError(f"the quality gate is closed on Spark's output:\n{failures}")
+        published = publications.publish(run_id=run_id, clock=clock)
+        readonly.build()
+        reports = {year: annual_report.render(year) for year in annual_report.published_years()}
+    return Publishing(run.gate_open, run.verdict(), page, [p.line() for p in published], reports)
 
 
 # ---------------------------------------------------------------------------- comparing
@@ -472,29 +609,36 @@ def compare_tables(name: str, duck: pa.Table, spark: pa.Table, *, limit: int = 2
     return TableComparison(name, common, duck_years, spark_years, differences)
 
 
-def compare_published(spark: SparkSession | None = None) -> list[TableComparison]:
-    """Compare every table of DuckDB's ``published`` schema with Spark's (a table missing on
-    Spark is a difference)."""
-    import pyarrow as pa
+def published_models() -> list[str]:
+    """The dbt models of the ``published`` schema (the publication history views that
+    publishing adds beside them in DuckDB are not dbt's, and are not compared)."""
+    return sorted(
+        node.get("alias") or node["name"]
+        for node in _manifest_nodes().values()
+        if node.get("resource_type") == "model"
+        and node.get("schema") == PUBLISHED_SCHEMA
+        and node.get("config", {}).get("enabled", True)
+    )
 
+
+def compare_published(spark: SparkSession | None = None) -> list[TableComparison]:
+    """Compare every published dbt model on Spark with DuckDB's table (a table missing on either
+    side is a difference)."""
     spark = spark or session()
+    names = published_models()
     duck = duckdb_tables(PUBLISHED_SCHEMA)
     on_spark = set(spark_tables(spark, PUBLISHED_SCHEMA))
     comparisons = []
-    for name, table in duck.items():
-        if name not in on_spark:
+    for name in names:
+        missing = [engine for engine, found in (("DuckDB", name in duck), ("Spark", name in on_spark)) if not found]
+        if missing:
             comparisons.append(
-                TableComparison(name, table.schema.names, {}, {}, [f"{PUBLISHED_SCHEMA}.{name} is missing on Spark"])
+                TableComparison(name, [], {}, {}, [f"{PUBLISHED_SCHEMA}.{name} is missing on {' and '.join(missing)}"])
             )
             continue
-        comparisons.append(compare_tables(name, table, read_table(spark, f"{PUBLISHED_SCHEMA}.{name}")))
-    for name in sorted(on_spark - set(duck)):
-        comparisons.append(
-            TableComparison(name, [], {}, {}, [f"{PUBLISHED_SCHEMA}.{name} exists on Spark only"])
-        )
-    if not duck:
-        comparisons.append(TableComparison("(none)", [], {}, {}, ["DuckDB has no published table"]))
-    del pa
+        comparisons.append(compare_tables(name, duck[name], read_table(spark, f"{PUBLISHED_SCHEMA}.{name}")))
+    if not names:
+        comparisons.append(TableComparison("(none)", [], {}, {}, ["the dbt project publishes no table"]))
     return comparisons
 
 
@@ -525,6 +669,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     build_parser = commands.add_parser("build", help="build the dbt project on Spark from the landing files")
     build_parser.add_argument("--no-tests", action="store_true", help="models and seeds only, no dbt tests")
     build_parser.add_argument("--compare", action="store_true", help="then compare published tables with DuckDB")
+    build_parser.add_argument(
+        "--publish", action="store_true", help="then gate and publish Spark's output (into warehouse/spark/output)"
+    )
     commands.add_parser("compare", help="compare every published table on Spark with DuckDB's")
     options = parser.parse_args(argv)
     if options.command == "check":
@@ -542,6 +689,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                 counts = ", ".join(f"{k} {v}" for k, v in sorted(step.counts.items()))
                 print(f"{step.name:<26} {step.seconds:7.1f} s  {counts}")
             print(f"Spark build: {result.seconds:.1f} s")
+            if options.publish:
+                published = gate_and_publish()
+                print(published.verdict)
+                print("\n".join(published.publications))
+                for year, path in published.reports.items():
+                    print(f"Report of {year}: {path}")
             if not options.compare:
                 return 0
         comparisons = compare_published()
