@@ -67,6 +67,9 @@ class ScaleResult:
     pipeline_seconds: float = 0.0
     """ingest to publish: what the baseline and the resubmission are compared with."""
     peak_memory_bytes: int = 0
+    peak_memory_pipeline_process_bytes: int = 0
+    """Of which the pipeline's own process (the rest: dbt's process)."""
+    peak_memory_by_stage: dict[str, int] = field(default_factory=dict)
     baseline_seconds: float | None = None
     baseline_matches: bool | None = None
     """Whether the baseline's figures equal ``published.report_summary``'s (scope ``all``)."""
@@ -104,7 +107,7 @@ class ScaleResult:
             f"{f'scale {self.scale}' if self.scale else 'inbox'}: {self.bases} bases, rows per part: {rows}, {self.files} files",
             f"{stages}",
             f"total {self.total_seconds:.1f}s",
-            f"peak memory {self.peak_memory_bytes / 2**30:.2f} GB",
+            f"peak memory {self.peak_memory_bytes / 2**30:.2f} GB" + self._where_peak(),
             "vs DuckDB-only baseline "
             + ("n/a" if ratio is None else f"x{ratio:,.0f} ({self.baseline_seconds:.3f}s)"),
             "resubmit/full "
@@ -117,6 +120,13 @@ class ScaleResult:
         if self.errors:
             parts.append("ERRORS: " + "; ".join(self.errors))
         return " | ".join(parts)
+
+    def _where_peak(self) -> str:
+        if not self.peak_memory_by_stage:
+            return ""
+        stage = max(self.peak_memory_by_stage, key=self.peak_memory_by_stage.get)
+        own = self.peak_memory_pipeline_process_bytes / 2**30
+        return f" (in {stage}; pipeline process {own:.2f} GB)"
 
     def to_json(self) -> dict:
         data = asdict(self)
@@ -168,18 +178,29 @@ def tree_rss_bytes(root: int) -> int:
 
 
 class PeakMemory:
-    """Samples the process tree's resident memory in a thread; ``peak`` is the largest seen."""
+    """Samples the process tree's resident memory in a thread; ``peak`` is the largest seen.
+
+    ``label`` names what is running (the bench sets it to the stage at work): ``peaks`` keeps
+    the largest total per label, and ``peak_self`` this process's own, so a large figure can
+    be traced to a stage and to the pipeline or to dbt's process.
+    """
 
     def __init__(self, interval: float = 0.2) -> None:
         self.interval = interval
         self.peak = 0
+        self.peak_self = 0
+        self.label = "start"
+        self.peaks: dict[str, int] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="peak-memory", daemon=True)
 
     def _run(self) -> None:
         me = os.getpid()
         while not self._stop.is_set():
-            self.peak = max(self.peak, tree_rss_bytes(me))
+            total = tree_rss_bytes(me)
+            self.peak = max(self.peak, total)
+            self.peak_self = max(self.peak_self, _rss_bytes(me))
+            self.peaks[self.label] = max(self.peaks.get(self.label, 0), total)
             self._stop.wait(self.interval)
 
     def __enter__(self) -> Self:
@@ -193,6 +214,7 @@ class PeakMemory:
         own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
         children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
         self.peak = max(self.peak, own, children)
+        self.peak_self = max(self.peak_self, own)
 
 
 # ---------------------------------------------------------------------------- stages
@@ -202,6 +224,7 @@ def run_pipeline_timed(
     result: ScaleResult | None = None,
     seconds: dict[str, float | None] | None = None,
     label: str = "the pipeline",
+    memory: PeakMemory | None = None,
 ) -> dict[str, float | None]:
     """Run the pipeline once, as ``parkwh run`` does; seconds per stage, put into ``seconds``.
 
@@ -221,6 +244,11 @@ def run_pipeline_timed(
             now = time.perf_counter()
             spent[event.stage] += now - last[0]
             last[0], last[1] = now, event.stage
+            if memory is not None:
+                memory.label = event.stage  # what runs next is most likely the same stage
+
+    if memory is not None:
+        memory.label = "ingest"
 
     # Dagster's console log stays quiet: a failure is in the summary, and in the run's event log.
     summary = run_pipeline(progress=progress, console_log_level="CRITICAL")
@@ -482,26 +510,31 @@ def measure_scale(
     with _environment(warehouse), PeakMemory() as memory:
         _progress(f"scale {scale}: writing the inbox")
         started = time.perf_counter()
+        memory.label = "generate"
         avoid = _generate(result, config.warehouse().inbox, source)
         result.seconds["generate"] = time.perf_counter() - started
         _progress(f"  generate: {result.seconds['generate']:.1f}s ({result.files} files)")
         try:
-            run_pipeline_timed(result, result.seconds)
+            run_pipeline_timed(result, result.seconds, memory=memory)
             _add_totals(result)
             if source is not None:
                 result.rows = _rows_in_force()
 
             _progress("  baseline: DuckDB alone on the staged rows in Parquet")
+            memory.label = "baseline"
             result.baseline_seconds, result.baseline_matches = run_baseline(folder / "baseline")
 
             result.montecarlo_draws = montecarlo_draws
+            memory.label = "montecarlo"
             result.montecarlo_seconds = time_montecarlo(montecarlo_draws)
 
             if resubmit:
                 path = resubmit_one_base(config.warehouse().inbox, avoid=avoid)
                 result.resubmitted_file = path.relative_to(warehouse).as_posix()
                 _progress(f"  resubmission of {result.resubmitted_file}")
+                memory.label = "resubmission"
                 again = run_pipeline_timed(result, label="the run after the resubmission")
+                memory.label = "resubmission"
                 result.resubmit_seconds = sum(s for s in again.values() if s)
         except Exception as exc:  # noqa: BLE001 - the line must still say what was measured
             result.errors.append(
@@ -509,6 +542,8 @@ def measure_scale(
             )
             _add_totals(result)
     result.peak_memory_bytes = memory.peak
+    result.peak_memory_pipeline_process_bytes = memory.peak_self
+    result.peak_memory_by_stage = dict(memory.peaks)
     result.load_average.append(_load())
     return result
 
