@@ -24,7 +24,7 @@ def spark_warehouse(tmp_path_factory):
 
     missing = spark.missing_requirements()
     if missing:
-        pytest.fail("make test-spark installs " + " ".join(missing) + " first", pytrace=False)
+        pytest.fail("the Spark target needs " + "; ".join(missing) + " (docs/spark.md)", pytrace=False)
 
     from parkwh.demo import generate_demo
     from parkwh.ingest.run import ingest_all

@@ -85,7 +85,19 @@ def missing_requirements() -> list[str]:
             __import__(module)
         except (importlib.metadata.PackageNotFoundError, ImportError):
             missing.append(next(r for r in REQUIREMENTS if r.startswith(distribution)))
+    if java_runtime() is None:
+        missing.append("a Java runtime, 17 or 21 (Debian: openjdk-17-jre-headless)")
     return missing
+
+
+def java_runtime() -> str | None:
+    """The Java runtime Spark will start (``JAVA_HOME`` first, then ``java`` on PATH), or None."""
+    import shutil
+
+    home = os.environ.get("JAVA_HOME")
+    if home and (Path(home) / "bin" / "java").exists():
+        return str(Path(home) / "bin" / "java")
+    return shutil.which("java")
 
 
 def versions() -> dict[str, str]:
@@ -96,6 +108,7 @@ def versions() -> dict[str, str]:
             found[distribution] = importlib.metadata.version(distribution)
         except importlib.metadata.PackageNotFoundError:
             found[distribution] = "not installed"
+    found["java"] = java_runtime() or "not found"
     return found
 
 
