@@ -24,7 +24,9 @@ def spark_warehouse(tmp_path_factory):
 
     missing = spark.missing_requirements()
     if missing:
-        pytest.fail("the Spark target needs " + "; ".join(missing) + " (docs/spark.md)", pytrace=False)
+        pytest.fail(
+            "the Spark target needs " + "; ".join(missing) + " (docs/spark.md)", pytrace=False
+        )
 
     from parkwh.demo import generate_demo
     from parkwh.ingest.run import ingest_all
@@ -71,7 +73,7 @@ def published_both_ways(spark_warehouse):
     from parkwh.quality.suites import load_suites
 
     # One moment of publication for both, so the exports' publication columns agree too.
-    moment = dt.datetime(2024, 6, 19, 9, 0, tzinfo=dt.timezone.utc)
+    moment = dt.datetime(2024, 6, 19, 9, 0, tzinfo=dt.UTC)
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("PARKWH_WAREHOUSE_DIR", str(spark_warehouse.root))
         duckdb_gate = runner.run_suites(load_suites(), run_id="duckdb")

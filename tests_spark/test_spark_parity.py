@@ -9,7 +9,6 @@ import shutil
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-
 from parkwh import spark
 from parkwh.demo.bases import REPORTING_YEARS
 
@@ -39,7 +38,13 @@ def test_the_spark_build_ran_every_step_and_passed_every_dbt_test(on_spark_wareh
     build = on_spark_warehouse.build
     assert build.success
     names = [step.name for step in build.steps]
-    assert names == ["raw views", "build", "monte carlo", "build after monte carlo", "monte carlo tests"]
+    assert names == [
+        "raw views",
+        "build",
+        "monte carlo",
+        "build after monte carlo",
+        "monte carlo tests",
+    ]
     outcomes: dict[str, int] = {}
     for step in build.steps:
         for status, count in step.counts.items():
@@ -103,7 +108,7 @@ def test_spark_raw_views_wait_for_the_commit_mark(on_spark_warehouse):
     session = on_spark_warehouse.spark
     before = session.sql("select count(*) from raw.companies").collect()[0][0]
     folder = on_spark_warehouse.root / "landing" / "companies" / "reporting_year=2023"
-    existing = sorted(folder.glob("*.parquet"))[0]
+    existing = min(folder.glob("*.parquet"))
     uncommitted = folder / f"{FAKE}.parquet"
     data = pq.read_table(existing)
     data = data.set_column(
@@ -114,18 +119,30 @@ def test_spark_raw_views_wait_for_the_commit_mark(on_spark_warehouse):
     pq.write_table(data, uncommitted)
     try:
         step = spark.run_dbt_spark(
-            ["run-operation", "create_raw_views", "--vars", json.dumps({"raw_layer": spark.raw_layer()})]
+            [
+                "run-operation",
+                "create_raw_views",
+                "--vars",
+                json.dumps({"raw_layer": spark.raw_layer()}),
+            ]
         )
         assert step.success, step.errors
         landed = session.sql(
             f"select count(*) from parquet.`{folder.parent.as_posix()}` where submission_id = '{FAKE}'"
         ).collect()[0][0]
         assert landed == data.num_rows  # Spark reads the file ...
-        assert session.sql("select count(*) from raw.companies").collect()[0][0] == before  # ... raw does not
+        assert (
+            session.sql("select count(*) from raw.companies").collect()[0][0] == before
+        )  # ... raw does not
     finally:
         uncommitted.unlink()
         spark.run_dbt_spark(
-            ["run-operation", "create_raw_views", "--vars", json.dumps({"raw_layer": spark.raw_layer()})]
+            [
+                "run-operation",
+                "create_raw_views",
+                "--vars",
+                json.dumps({"raw_layer": spark.raw_layer()}),
+            ]
         )
 
 
@@ -148,7 +165,12 @@ def test_a_landing_table_without_files_is_an_empty_raw_view_of_the_right_shape(o
     finally:
         shutil.move(moved, funding)
         spark.run_dbt_spark(
-            ["run-operation", "create_raw_views", "--vars", json.dumps({"raw_layer": spark.raw_layer()})]
+            [
+                "run-operation",
+                "create_raw_views",
+                "--vars",
+                json.dumps({"raw_layer": spark.raw_layer()}),
+            ]
         )
 
 
@@ -183,12 +205,17 @@ def test_exports_from_spark_output_equal_duckdbs(published_both_ways):
             for path in sorted((root / "exports").rglob("*.parquet"))
         }
 
-    from_duckdb, from_spark = exports(published_both_ways.duckdb_root), exports(published_both_ways.spark_root)
+    from_duckdb, from_spark = (
+        exports(published_both_ways.duckdb_root),
+        exports(published_both_ways.spark_root),
+    )
     assert set(from_spark) == set(from_duckdb)
     tables = {name.split("/", 1)[0] for name in from_spark}
     assert CONTRACT_TABLES <= tables
     for name in from_duckdb:
-        comparison = spark.compare_tables(name, pq.read_table(from_duckdb[name]), pq.read_table(from_spark[name]))
+        comparison = spark.compare_tables(
+            name, pq.read_table(from_duckdb[name]), pq.read_table(from_spark[name])
+        )
         assert comparison.agrees, f"{name}:\n" + "\n".join(comparison.differences)
 
 

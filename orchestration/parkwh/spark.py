@@ -223,7 +223,15 @@ def run_dbt_spark(args: Sequence[str], *, name: str | None = None) -> StepResult
 
     project = dbt_project_dir()
     spark_dir().mkdir(parents=True, exist_ok=True)
-    command = [*args, "--project-dir", str(project), "--profiles-dir", str(project), "--target", target()]
+    command = [
+        *args,
+        "--project-dir",
+        str(project),
+        "--profiles-dir",
+        str(project),
+        "--target",
+        target(),
+    ]
     started = time.monotonic()
     with _environment(spark_env()):
         outcome = dbtRunner().invoke(command)
@@ -243,7 +251,10 @@ def run_dbt_spark(args: Sequence[str], *, name: str | None = None) -> StepResult
 
 def _check(step: StepResult) -> StepResult:
     if not step.success:
-        details = "\n".join(step.errors[:20]) or "see dbt's log in " + (spark_dir() / "dbt_logs").as_posix()
+        details = (
+            "\n".join(step.errors[:20])
+            or "see dbt's log in " + (spark_dir() / "dbt_logs").as_posix()
+        )
         raise SparkBuildError(f"dbt {step.name} on Spark failed:\n{details}")
     return step
 
@@ -346,10 +357,14 @@ def build(*, full_refresh: bool = False, select_tests: bool = True) -> BuildResu
     started = time.monotonic()
     layout = ["--vars", json.dumps({"raw_layer": raw_layer()})]
     refresh = ["--full-refresh"] if full_refresh else []
-    steps = [_check(run_dbt_spark(["run-operation", "create_raw_views", *layout], name="raw views"))]
+    steps = [
+        _check(run_dbt_spark(["run-operation", "create_raw_views", *layout], name="raw views"))
+    ]
     downstream = f"{MONTE_CARLO_MODEL}+"
     if select_tests:
-        steps.append(_check(run_dbt_spark(["build", "--exclude", downstream, *refresh], name="build")))
+        steps.append(
+            _check(run_dbt_spark(["build", "--exclude", downstream, *refresh], name="build"))
+        )
     else:
         steps.append(_check(run_dbt_spark(["seed", *refresh], name="seed")))
         steps.append(_check(run_dbt_spark(["run", "--exclude", downstream, *refresh], name="run")))
@@ -359,7 +374,9 @@ def build(*, full_refresh: bool = False, select_tests: bool = True) -> BuildResu
     steps.append(StepResult("monte carlo", [], True, time.monotonic() - mc_started, {"rows": rows}))
     rest = ["--select", downstream, "--exclude", MONTE_CARLO_MODEL]
     if select_tests:
-        steps.append(_check(run_dbt_spark(["build", *rest, *refresh], name="build after monte carlo")))
+        steps.append(
+            _check(run_dbt_spark(["build", *rest, *refresh], name="build after monte carlo"))
+        )
         steps.append(
             _check(run_dbt_spark(["test", "--select", MONTE_CARLO_MODEL], name="monte carlo tests"))
         )
@@ -388,7 +405,11 @@ def read_table(spark: SparkSession, relation: str) -> pa.Table:
 
 def spark_tables(spark: SparkSession, schema: str) -> list[str]:
     """The tables of a Spark database (views included), sorted."""
-    return sorted(row.tableName for row in spark.sql(f"show tables in {schema}").collect() if not row.isTemporary)
+    return sorted(
+        row.tableName
+        for row in spark.sql(f"show tables in {schema}").collect()
+        if not row.isTemporary
+    )
 
 
 def duckdb_tables(schema: str) -> dict[str, pa.Table]:
@@ -403,7 +424,10 @@ def duckdb_tables(schema: str) -> dict[str, pa.Table]:
                 [schema],
             ).fetchall()
         ]
-        return {name: connection.sql(f'select * from {schema}."{name}"').to_arrow_table() for name in names}
+        return {
+            name: connection.sql(f'select * from {schema}."{name}"').to_arrow_table()
+            for name in names
+        }
 
 
 # ---------------------------------------------------------------------------- publishing Spark's output
@@ -423,8 +447,10 @@ def _naive_utc(table: pa.Table) -> pa.Table:
 
     for index, column in enumerate(table.schema):
         if pa.types.is_timestamp(column.type) and column.type.tz is not None:
-            naive = table.column(index).cast(pa.timestamp(column.type.unit, "UTC")).cast(
-                pa.timestamp(column.type.unit)
+            naive = (
+                table.column(index)
+                .cast(pa.timestamp(column.type.unit, "UTC"))
+                .cast(pa.timestamp(column.type.unit))
             )
             table = table.set_column(index, pa.field(column.name, naive.type), naive)
     return table
@@ -458,30 +484,34 @@ def mirror(spark: SparkSession) -> list[str]:
     if not landing.is_symlink():
         landing.symlink_to(source.landing, target_is_directory=True)
     copied = []
-    with _environment({"PARKWH_WAREHOUSE_DIR": out.as_posix()}):
-        with db.connect() as connection:
-            raw.ensure_schemas(connection)
-            raw.refresh_views(connection)
-            connection.execute(
-                f"attach '{source.database.as_posix()}' as ingested (read_only)"
-            )
+    # The ingested warehouse's lock first (its audit tables are read), then the output's.
+    with (
+        db.writer_lock(),
+        _environment({"PARKWH_WAREHOUSE_DIR": out.as_posix()}),
+        db.connect() as connection,
+    ):
+        raw.ensure_schemas(connection)
+        raw.refresh_views(connection)
+        connection.execute(f"attach '{source.database.as_posix()}' as ingested (read_only)")
+        try:
+            for table in ("submissions", "submission_problems"):
+                connection.execute(f"delete from audit.{table}")
+                connection.execute(
+                    f"insert into audit.{table} select * from ingested.audit.{table}"
+                )
+        finally:
+            connection.execute("detach ingested")
+        for schema, name in relations:
+            data = _naive_utc(read_table(spark, f"{schema}.{name}"))
+            connection.execute(f'create schema if not exists "{schema}"')
+            connection.register("spark_output", data)
             try:
-                for table in ("submissions", "submission_problems"):
-                    connection.execute(f"delete from audit.{table}")
-                    connection.execute(f"insert into audit.{table} select * from ingested.audit.{table}")
+                connection.execute(
+                    f'create or replace table "{schema}"."{name}" as select * from spark_output'
+                )
             finally:
-                connection.execute("detach ingested")
-            for schema, name in relations:
-                data = _naive_utc(read_table(spark, f"{schema}.{name}"))
-                connection.execute(f'create schema if not exists "{schema}"')
-                connection.register("spark_output", data)
-                try:
-                    connection.execute(
-                        f'create or replace table "{schema}"."{name}" as select * from spark_output'
-                    )
-                finally:
-                    connection.unregister("spark_output")
-                copied.append(f"{schema}.{name}")
+                connection.unregister("spark_output")
+            copied.append(f"{schema}.{name}")
     return copied
 
 
@@ -511,7 +541,7 @@ def gate_and_publish(
 
     spark = spark or session()
     mirror(spark)
-    run_id = "spark-" + dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    run_id = "spark-" + dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     with _environment({"PARKWH_WAREHOUSE_DIR": output_dir().as_posix()}):
         run = runner.run_suites(load_suites(), run_id=run_id)
         page = report.write_report(run)
@@ -579,7 +609,9 @@ def _values_differ(left: Any, right: Any, is_float: bool) -> bool:
     return left != right
 
 
-def compare_tables(name: str, duck: pa.Table, spark: pa.Table, *, limit: int = 20) -> TableComparison:
+def compare_tables(
+    name: str, duck: pa.Table, spark: pa.Table, *, limit: int = 20
+) -> TableComparison:
     """Compare one table row for row: the same columns and types, the same rows per reporting
     year, every value equal (money to the fen, floating-point values to 1e-9)."""
     differences: list[str] = []
@@ -592,7 +624,11 @@ def compare_tables(name: str, duck: pa.Table, spark: pa.Table, *, limit: int = 2
         left, right = duck.schema.field(column).type, spark.schema.field(column).type
         if _canonical_type(left) != _canonical_type(right):
             differences.append(f"column {column}: duckdb {left}, spark {right}")
-    floats = {c for c in common if _is_float(duck.schema.field(c).type) or _is_float(spark.schema.field(c).type)}
+    floats = {
+        c
+        for c in common
+        if _is_float(duck.schema.field(c).type) or _is_float(spark.schema.field(c).type)
+    }
     keys = [c for c in common if c not in floats] + sorted(floats)
     duck_rows = sorted(duck.select(common).to_pylist(), key=lambda r: _sort_key(r, keys))
     spark_rows = sorted(spark.select(common).to_pylist(), key=lambda r: _sort_key(r, keys))
@@ -606,7 +642,9 @@ def compare_tables(name: str, duck: pa.Table, spark: pa.Table, *, limit: int = 2
 
     duck_years, spark_years = per_year(duck_rows), per_year(spark_rows)
     if duck_years != spark_years:
-        differences.append(f"rows per reporting_year differ: duckdb {duck_years}, spark {spark_years}")
+        differences.append(
+            f"rows per reporting_year differ: duckdb {duck_years}, spark {spark_years}"
+        )
     else:
         for number, (left, right) in enumerate(zip(duck_rows, spark_rows), start=1):
             for column in common:
@@ -643,15 +681,29 @@ def compare_published(spark: SparkSession | None = None) -> list[TableComparison
     on_spark = set(spark_tables(spark, PUBLISHED_SCHEMA))
     comparisons = []
     for name in names:
-        missing = [engine for engine, found in (("DuckDB", name in duck), ("Spark", name in on_spark)) if not found]
+        missing = [
+            engine
+            for engine, found in (("DuckDB", name in duck), ("Spark", name in on_spark))
+            if not found
+        ]
         if missing:
             comparisons.append(
-                TableComparison(name, [], {}, {}, [f"{PUBLISHED_SCHEMA}.{name} is missing on {' and '.join(missing)}"])
+                TableComparison(
+                    name,
+                    [],
+                    {},
+                    {},
+                    [f"{PUBLISHED_SCHEMA}.{name} is missing on {' and '.join(missing)}"],
+                )
             )
             continue
-        comparisons.append(compare_tables(name, duck[name], read_table(spark, f"{PUBLISHED_SCHEMA}.{name}")))
+        comparisons.append(
+            compare_tables(name, duck[name], read_table(spark, f"{PUBLISHED_SCHEMA}.{name}"))
+        )
     if not names:
-        comparisons.append(TableComparison("(none)", [], {}, {}, ["the dbt project publishes no table"]))
+        comparisons.append(
+            TableComparison("(none)", [], {}, {}, ["the dbt project publishes no table"])
+        )
     return comparisons
 
 
@@ -659,7 +711,10 @@ def comparison_report(comparisons: Sequence[TableComparison]) -> str:
     """A plain-text table: each published table and year, rows on each engine, and the verdict."""
     lines = [f"{'table':<22} {'year':>6} {'duckdb':>8} {'spark':>8}  verdict"]
     for comparison in comparisons:
-        years = sorted(set(comparison.duckdb_rows) | set(comparison.spark_rows), key=lambda y: (y is None, y or 0))
+        years = sorted(
+            set(comparison.duckdb_rows) | set(comparison.spark_rows),
+            key=lambda y: (y is None, y or 0),
+        )
         verdict = "agree" if comparison.agrees else "DIFFER"
         for year in years or [None]:
             lines.append(
@@ -676,14 +731,24 @@ def comparison_report(comparisons: Sequence[TableComparison]) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m parkwh.spark", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m parkwh.spark", description=__doc__.splitlines()[0]
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("check", help="say whether pyspark and dbt-spark are installed")
-    build_parser = commands.add_parser("build", help="build the dbt project on Spark from the landing files")
-    build_parser.add_argument("--no-tests", action="store_true", help="models and seeds only, no dbt tests")
-    build_parser.add_argument("--compare", action="store_true", help="then compare published tables with DuckDB")
+    build_parser = commands.add_parser(
+        "build", help="build the dbt project on Spark from the landing files"
+    )
     build_parser.add_argument(
-        "--publish", action="store_true", help="then gate and publish Spark's output (into warehouse/spark/output)"
+        "--no-tests", action="store_true", help="models and seeds only, no dbt tests"
+    )
+    build_parser.add_argument(
+        "--compare", action="store_true", help="then compare published tables with DuckDB"
+    )
+    build_parser.add_argument(
+        "--publish",
+        action="store_true",
+        help="then gate and publish Spark's output (into warehouse/spark/output)",
     )
     commands.add_parser("compare", help="compare every published table on Spark with DuckDB's")
     options = parser.parse_args(argv)
