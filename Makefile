@@ -14,7 +14,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 
 help:
 	@echo "make demo   - install, write the synthetic demo submissions 2019-2023, run the whole pipeline"
-	@echo "make test   - run the whole test suite"
+	@echo "make test   - run the test suite (make test-all adds the slow whole-demo tests)"
 	@echo "make dev    - start dagster dev on http://127.0.0.1:3000"
 	@echo "make bench  - time the pipeline at several scales"
 
@@ -32,6 +32,9 @@ demo: install
 	$(BIN)/parkwh run
 
 test: install
+	$(BIN)/python -m pytest -m "not slow"
+
+test-all: install
 	$(BIN)/python -m pytest
 
 dev: install

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import duckdb
@@ -541,21 +541,35 @@ def test_report_summary_2023_all_bases(built):
     assert row["service_events"] == 20 + 30  # the superseded version's 99 is gone
     assert row["vc_yuan"] == Decimal(21000000)
     assert row["fiscal_yuan"] == Decimal(500000) + Decimal(1000000)
-    assert row["avg_score"] is None
-
-
-def test_report_summary_top10_uses_the_provisional_list(built):
-    row = _rows(
+    ranked = _rows(
         built,
-        "select * from published.report_summary where reporting_year = 2023 and scope = 'top10'",
-    )[0]
-    # Only SH001's name is on the provisional 2023 list.
-    assert row["bases"] == 1
-    assert row["incubated_cum"] == 3
-    assert row["revenue_yuan"] == Decimal(182345000)
-    assert row["tax_yuan"] == Decimal(10001230000)
-    assert row["vc_yuan"] == Decimal(21000000)
-    assert row["fiscal_yuan"] == Decimal(500000)
+        "select score from published.park_ranking where reporting_year = 2023 and ranked",
+    )
+    assert len(ranked) == 2
+    expected = (sum(r["score"] for r in ranked) / 2).quantize(Decimal("0.001"), ROUND_HALF_UP)
+    assert row["avg_score"] == expected
+
+
+def test_report_summary_top10_is_the_ten_best_ranked(built):
+    ranking = _rows(
+        built,
+        "select base_code, rank from published.park_ranking where reporting_year = 2023 and ranked",
+    )
+    # Two bases submitted in 2023, so both are in the top 10 and the scope equals all bases.
+    assert sorted(r["base_code"] for r in ranking) == ["JS001", "SH001"]
+    assert all(r["rank"] <= 10 for r in ranking)
+    top10, everyone = (
+        _rows(
+            built,
+            "select * from published.report_summary where reporting_year = 2023 "
+            f"and scope = '{scope}'",
+        )[0]
+        for scope in ("top10", "all")
+    )
+    assert top10["bases"] == 2
+    assert {k: v for k, v in top10.items() if k != "scope"} == {
+        k: v for k, v in everyone.items() if k != "scope"
+    }
 
 
 def test_report_summary_has_every_year_and_scope(built):
@@ -572,8 +586,11 @@ def test_report_summary_has_every_year_and_scope(built):
     ]
     # 2022: SH001 (C1, C3) and GD001 (G1, and C3 which it incubated before it moved).
     assert rows[0]["bases"] == 2 and rows[0]["incubated_cum"] == 2 + 2
-    # No provisional top 10 for 2022: the scope is there, empty.
-    assert rows[1]["bases"] == 0 and rows[1]["incubated_cum"] is None
+    # 2022's top 10 are its ranked bases (fewer than ten here).
+    ranked_2022 = _rows(
+        built, "select count(*) as n from published.park_ranking where reporting_year = 2022 and ranked"
+    )[0]["n"]
+    assert rows[1]["bases"] == ranked_2022
 
 
 def test_report_summary_columns_are_the_contract(built):

@@ -353,7 +353,7 @@ def test_expert_scores(checked, in_force, demo_dir):
             experts.setdefault(row.values["base_code"], set()).add(row.values["expert_id"])
         assert set(by_base) == {c for (y, c) in in_force if y == year}
         assert all(len(s) == 7 and len(experts[b]) == 7 for b, s in by_base.items())
-        assert all(re.fullmatch(r"\d{1,3}\.\d", s) for scores in by_base.values() for s in scores)
+        assert all(re.fullmatch(r"\d{1,3}\.\d{1,2}", s) for scores in by_base.values() for s in scores)
 
 
 @pytest.mark.parametrize("target", [95.154, 93.5, 99.98, 60.02, 0.5, 87.333, 100.0, 100 / 3])

@@ -806,7 +806,10 @@ def generate_demo(out: Path, *, seed: int = DEFAULT_SEED, scale: int = 1, force:
             forms[style.form] += 1
             for part, part_rows in parts.items():
                 rows[part] += len(part_rows)
-        scores = calibrate.expert_scores(calibrate.expert_targets(accepted, expert_rng), expert_rng)
+        wanted = calibrate.expert_targets(accepted, expert_rng)
+        if year == LAST_YEAR and scale == 1:
+            wanted = _calibrated_to_the_report(bases, accepted, targets, wanted, year)
+        scores = calibrate.expert_scores(wanted, expert_rng)
         scores_path = folder / "expert_scores.csv"
         _write_expert_scores(scores_path, scores)
         _set_mtime(scores_path, _received_at(year, len(files) + 60))
@@ -861,6 +864,19 @@ def _spoil(parts: dict, year: int) -> dict:
     if funding:
         funding[-1]["funding_date"] = dt.date(year - 1, 12, 15)
     return {**parts, "companies": companies, "funding": funding}
+
+
+def _calibrated_to_the_report(bases: list[DemoBase], accepted: list[DemoBase],
+                              targets: dict[str, calibrate.Targets], preferred: dict[str, float],
+                              year: int) -> dict[str, float]:
+    """Expert targets that make the default method publish the report's top 10, in its order and
+    with its average score: the calibration goes through the data the committee would see (the
+    experts' marks), never through the method."""
+    from parkwh.method.calibrate import expert_targets as method_targets
+
+    figures = {b.code: (targets[b.code].as_dict() if b in accepted else None)
+               for b in bases if b.designated_year <= year}
+    return method_targets(figures, TOP10, year=year, preferred=preferred).targets
 
 
 def _write_expert_scores(path: Path, rows: list[dict]) -> None:
