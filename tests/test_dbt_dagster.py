@@ -59,13 +59,15 @@ def test_the_code_location_collects_the_dbt_assets():
 def test_materialize_builds_the_warehouse_with_row_counts_and_columns(
     warehouse_dir, tmp_path, monkeypatch
 ):
-    from parkwh.defs.transform import defs, parkwh_dbt_models
+    from parkwh.defs.transform import defs, parkwh_dbt_models, parkwh_dbt_published
 
     # dagster-dbt puts each run's artefacts under DBT_TARGET_PATH; keep them out of the project.
     monkeypatch.setenv("DBT_TARGET_PATH", str(tmp_path / "dbt_target"))
     write_raw_fixture(config.warehouse().database)
 
-    result = dg.materialize([parkwh_dbt_models], resources={"dbt": defs.resources["dbt"]})
+    result = dg.materialize(
+        [parkwh_dbt_models, parkwh_dbt_published], resources={"dbt": defs.resources["dbt"]}
+    )
 
     assert result.success
     materialisations = {
