@@ -243,7 +243,8 @@ def run_dbt_spark(args: Sequence[str], *, name: str | None = None) -> StepResult
         status = str(getattr(result.status, "value", result.status))
         counts[status] = counts.get(status, 0) + 1
         if status in {"error", "fail"}:
-            errors.append(f"{result.node.unique_id}: {result.message}")
+            node = getattr(result, "node", None)  # a run-operation's result names no node
+            errors.append(f"{node.unique_id}: {result.message}" if node else str(result.message))
     if outcome.exception is not None:
         errors.append(f"{type(outcome.exception).__name__}: {outcome.exception}")
     return StepResult(name or args[0], list(args), bool(outcome.success), seconds, counts, errors)
@@ -271,9 +272,17 @@ def session() -> SparkSession:
     # exactly the profile's settings, which live in one place (profiles.yml).
     _check(run_dbt_spark(["run-operation", "spark_session_ready"], name="session"))
     active = SparkSession.getActiveSession()
-    if active is None:  # pragma: no cover - dbt-spark always leaves its session active
-        active = SparkSession.builder.getOrCreate()
-    return active
+    if active is not None:
+        return active
+    if "SPARK_REMOTE" in os.environ:  # a Spark Connect session, which the classic lookup misses
+        return SparkSession.builder.getOrCreate()
+    # dbt connected some other way (a Thrift server): a session here would be a local Spark
+    # that has never seen the cluster's tables.
+    raise SparkBuildError(
+        f"the dbt target {target()} leaves no Spark session in this process: set SPARK_REMOTE to "
+        "the cluster's Spark Connect endpoint, which the Monte Carlo and the read-back use "
+        "(docs/spark.md)"
+    )
 
 
 def _relation(manifest_nodes: dict, model: str) -> str:
