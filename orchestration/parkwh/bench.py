@@ -115,7 +115,7 @@ class ScaleResult:
         ]
         if self.montecarlo_seconds is not None:
             parts.append(
-                f"Monte Carlo {self.montecarlo_draws} draws {self.montecarlo_seconds:.1f}s"
+                f"Monte Carlo {self.montecarlo_draws} draws {self.montecarlo_seconds:.2f}s"
             )
         if self.errors:
             parts.append("ERRORS: " + "; ".join(self.errors))
