@@ -146,6 +146,17 @@ def spark_env(base: dict[str, str] | None = None) -> dict[str, str]:
     return env
 
 
+def target_method() -> str:
+    """How the chosen profile output connects (``session``, ``thrift``, ``http``, ``odbc``)."""
+    import yaml
+
+    profiles = yaml.safe_load((dbt_project_dir() / "profiles.yml").read_text(encoding="utf-8"))
+    output = profiles["parkwh"]["outputs"].get(target())
+    if output is None:
+        raise SparkBuildError(f"dbt_project/profiles.yml has no output {target()}")
+    return str(output.get("method", "session"))
+
+
 @contextlib.contextmanager
 def _environment(wanted: dict[str, str]) -> Iterator[None]:
     saved = {key: os.environ.get(key) for key in wanted}
@@ -362,6 +373,13 @@ def build(*, full_refresh: bool = False, select_tests: bool = True) -> BuildResu
     if missing:
         raise SparkBuildError(
             "the Spark target needs " + ", ".join(missing) + " (make test-spark installs them)"
+        )
+    method = target_method()
+    if method != "session" and "SPARK_REMOTE" not in os.environ:
+        raise SparkBuildError(
+            f"the dbt target {target()} connects by {method}: the Monte Carlo and the read-back "
+            "need a Spark session as well; set SPARK_REMOTE to the cluster's Spark Connect "
+            "endpoint (docs/spark.md)"
         )
     started = time.monotonic()
     layout = ["--vars", json.dumps({"raw_layer": raw_layer()})]
