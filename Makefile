@@ -41,7 +41,7 @@ dev: install
 	$(BIN)/parkwh dev
 
 bench: install
-	$(BIN)/python -m parkwh.bench
+	$(BIN)/python -m parkwh.bench --scales $(or $(SCALES),1,10,50)
 
 clean:
 	rm -rf $(VENV) dbt_project/target dbt_project/logs
