@@ -227,3 +227,13 @@ def test_an_annual_report_per_year_from_spark_output(published_both_ways):
         assert path == published_both_ways.spark_root / "reports" / str(year) / "index.html"
         first = next(r for r in ranking if r["reporting_year"] == year and r["rank"] == 1)
         assert first["base_name_zh"] in path.read_text(encoding="utf-8")
+
+
+def test_a_thrift_target_without_a_spark_session_stops_before_it_starts(monkeypatch):
+    monkeypatch.setenv("PARKWH_TARGET", "spark_thrift")
+    monkeypatch.delenv("SPARK_REMOTE", raising=False)
+    assert spark.target() == "spark_thrift" and spark.target_method() == "thrift"
+    with pytest.raises(spark.SparkBuildError, match="SPARK_REMOTE"):
+        spark.build()
+    monkeypatch.setenv("PARKWH_TARGET", "duckdb")
+    assert spark.target() == "spark" and spark.target_method() == "session"
