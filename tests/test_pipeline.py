@@ -251,14 +251,6 @@ def test_status_shows_the_inbox_what_is_in_force_and_publications(in_tiny_wareho
     assert ("last publication of each year" in out) == published
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "dagster-dbt runs a subset of more than 200 dbt resources (the check and transform "
-        "jobs) in a temporary copy of dbt_project/, where seed-paths ../seeds finds no "
-        "seeds; dbt_project.yml should read the seeds folder from the environment"
-    ),
-)
 def test_the_check_job_reruns_every_check_on_the_built_warehouse(in_tiny_warehouse):
     with dg.DagsterInstance.ephemeral() as instance:
         summary = run_pipeline(job="check", instance=instance)
