@@ -773,7 +773,7 @@ def test_dbt_env_points_at_the_warehouse_in_force(warehouse_dir):
     assert Path(env["DBT_PROFILES_DIR"], "profiles.yml").exists()
 
 
-# ------------------------------------------------------------------ the demo against BRIEF §4
+# ------------------------------------------------------------------ the demo against the 2023 report
 
 
 @pytest.mark.slow

@@ -275,7 +275,7 @@ TOP10_2023 = [
     "武汉留学生创业园",
     "无锡留学人员创业园",
 ]
-"""BRIEF §4: the report's top 10 of 2023, in order."""
+"""The 2023 report's top 10 of 2023, in order."""
 
 
 @pytest.mark.slow

@@ -15,7 +15,7 @@ from parkwh.demo.bases import REPORTING_YEARS
 FAKE = "2023-ZZ999-000000000000"
 """A submission version whose part file lands without its submissions file (the commit mark)."""
 CONTRACT_TABLES = {"park_ranking", "park_scores", "report_summary"}
-"""The published tables BRIEF §6 names; the comparison covers every table dbt publishes."""
+"""The published tables the public contract names; the comparison covers every table dbt publishes."""
 
 
 def _duckdb_table(relation: str) -> pa.Table:

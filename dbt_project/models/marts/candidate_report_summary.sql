@@ -1,4 +1,4 @@
--- The report's headline figures per reporting year and scope (BRIEF §6), before publication: the
+-- The report's headline figures per reporting year and scope (the public contract), before publication: the
 -- quality gate checks this candidate and published.report_summary publishes it. "all" sums every
 -- base with a submission in force, "top10" the ten best ranked of the candidate ranking. Always
 -- computed from fct_base_year, never from self-reported totals.

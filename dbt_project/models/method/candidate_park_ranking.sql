@@ -1,6 +1,6 @@
 {{ config(materialized='table', schema='marts') }}
 -- The ranking before publication (the quality gate checks it here; park_ranking publishes it):
--- one row per designated base and reporting year, in BRIEF §6's columns. A base that did not
+-- one row per designated base and reporting year, in the public contract's columns. A base that did not
 -- submit, or whose coverage is too low, is not ranked: rank NULL, ranked false.
 with scores as (
 

@@ -1,3 +1,3 @@
 {{ config(materialized='table', schema='published') }}
--- The published ranking (BRIEF §6): the candidate that passed the quality gate.
+-- The published ranking (the public contract): the candidate that passed the quality gate.
 select * from {{ ref('candidate_park_ranking') }}

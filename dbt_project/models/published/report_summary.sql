@@ -1,2 +1,2 @@
--- The published headline figures (BRIEF §6): the candidate that passed the quality gate.
+-- The published headline figures (the public contract): the candidate that passed the quality gate.
 select * from {{ ref('candidate_report_summary') }}
