@@ -364,3 +364,34 @@ def test_a_corrected_submission_in_the_inbox_republishes_the_year(
             "select service_events from marts.fct_base_year where reporting_year = 2023 and base_code = 'BJ001'"
         ).fetchone()[0]
     assert events == data["base"]["service_events"]
+
+
+def test_a_rerun_skips_the_ingest_runs_of_years_whose_files_are_all_recorded(
+    tiny_run, tmp_path, monkeypatch
+):
+    from parkwh.pipeline import _years_already_ingested
+
+    root = tmp_path / "warehouse"
+    shutil.copytree(tiny_run.root, root)
+    monkeypatch.setenv("PARKWH_WAREHOUSE_DIR", str(root))
+    inbox = config.warehouse().inbox
+    earlier = tiny_inbox.YEARS[0]
+
+    found = _years_already_ingested([earlier])
+    assert list(found) == [earlier]
+    assert found[earlier].unchanged == len(tiny_inbox.BASES) + 1
+    assert found[earlier].bases_in_force == len(tiny_inbox.BASES)
+    assert found[earlier].accepted == found[earlier].rejected == 0
+
+    # A base sends a corrected file for that year: its bytes are new, so the year is ingested.
+    base = next(iter(tiny_inbox.BASES))
+    data = tiny_inbox.records(base, earlier)
+    data["base"][0]["service_events"] += 1
+    tiny_inbox.write_submission(inbox, base, earlier, data)
+    assert _years_already_ingested([earlier]) == {}
+
+    # So is a year with a file the audit does not know, such as a stray beside the years.
+    tiny_inbox.write_submission(inbox, base, earlier)  # back as it was
+    assert list(_years_already_ingested([earlier])) == [earlier]
+    (inbox / "notes.xlsx").write_bytes(b"not a submission")
+    assert _years_already_ingested([earlier]) == {}
