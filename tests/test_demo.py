@@ -7,6 +7,7 @@ shares nothing with the generator.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import hashlib
 import os
@@ -446,6 +447,81 @@ def test_command_writes_the_same_bytes_and_says_synthetic(demo_dir, tmp_path):
     refused = CliRunner().invoke(app, ["demo", "--out", str(out)])
     assert refused.exit_code == 1
     assert "--force" in refused.output
+
+
+def _roster_rows_as_of(c, t, year: int) -> tuple[list[dict], list[dict]]:
+    """A base's company and talent rows as of ``year``'s end, field by field from its rosters
+    (money and staff left out: they are drawn per year, and checked apart)."""
+    end = dt.date(year, 12, 31)
+    day = dt.date.fromordinal
+    companies = []
+    for i in range(len(c)):
+        if c.entered[i] > end.toordinal():
+            break
+        gone = 0 < c.left[i] <= end.toordinal()
+        hty, lgy, listed = int(c.high_tech_year[i]), int(c.little_giant_year[i]), int(c.listing_date[i])
+        shown = 0 < listed <= end.toordinal()
+        companies.append({
+            "credit_code": c.credit_code[i], "company_name": c.name[i], "founded_date": day(int(c.founded[i])),
+            "entered_date": day(int(c.entered[i])), "left_date": day(int(c.left[i])) if gone else None,
+            "status": c.final_status[i] if gone else "in_park", "industry": c.industry[i],
+            "returnee_founded": bool(c.returnee[i]), "high_tech_year": hty if 0 < hty <= year else None,
+            "little_giant_year": lgy if 0 < lgy <= year else None,
+            "listing_board": c.listing_board[i] if shown else None,
+            "listing_ticker": c.listing_ticker[i] if shown else None,
+            "listing_date": day(listed) if shown else None,
+        })
+    talent = []
+    for i in range(len(t.entered)):
+        if t.entered[i] > end.toordinal():
+            break
+        left, py = int(t.left[i]), int(t.programme_year[i])
+        selected = t.programme[i] != "none" and py <= year
+        talent.append({
+            "person_name": t.person_name[i], "id_type": t.id_type[i], "id_number": t.id_number[i],
+            "phone": t.phone[i], "gender": "male" if t.male[i] else "female", "birth_year": int(t.birth_year[i]),
+            "study_country": t.study_country[i], "degree": t.degree[i], "return_year": int(t.return_year[i]),
+            "entered_date": day(int(t.entered[i])), "left_date": day(left) if 0 < left <= end.toordinal() else None,
+            "employer_credit_code": t.employer[i], "talent_programme": t.programme[i] if selected else "none",
+            "programme_year": py if selected else None,
+        })
+    return companies, talent
+
+
+@pytest.mark.parametrize("code", ["SH001", "JS007", "GD003"])
+def test_rows_shared_between_years_are_each_years_own(code):
+    # The generator makes a base's rows once and shares them between the years they hold for;
+    # every year must still get the rows of that year alone, and no later year may change them.
+    from parkwh.demo import generate as g
+
+    bases = demo_bases(1)
+    index = next(i for i, b in enumerate(bases) if b.code == code)
+    base = bases[index]
+    target = calibrate.base_targets(bases, np.random.default_rng([DEFAULT_SEED, 1]))[code]
+    ids = g.Identifiers()
+    c = g.build_companies(base, target, np.random.default_rng([7, index]), ids, 1)
+    t = g.build_talent(base, target, np.random.default_rng([8, index]), ids, c)
+    company_cache, talent_cache = g.CompanyRows(c), g.TalentRows(t)
+    made = {}
+    for year in YEARS:
+        if not base.submits(year):
+            continue
+        rng = np.random.default_rng([9, year])
+        flows = g.year_flows(target, year, rng)
+        company_rows, here = g._company_part(c, company_cache, year, flows, rng)
+        talent_rows = g._talent_part(t, talent_cache, year)
+        companies, talent = _roster_rows_as_of(c, t, year)
+        money = ("revenue", "tax_paid", "employees")
+        assert [{k: v for k, v in r.items() if k not in money} for r in company_rows] == companies
+        assert talent_rows == talent
+        for row, in_park in zip(company_rows, here):
+            assert all((row[k] is None) != bool(in_park) for k in money)
+            assert in_park or row["left_date"] is not None
+        assert sum(r["revenue"] for r in company_rows if r["revenue"] and r["returnee_founded"]) == flows.revenue
+        made[year] = (copy.deepcopy(company_rows), copy.deepcopy(talent_rows), company_rows, talent_rows)
+    assert len(made) >= 2
+    for year, (companies, talent, company_rows, talent_rows) in made.items():
+        assert company_rows == companies and talent_rows == talent, f"the rows of {year} changed later"
 
 
 def test_scale_clones_bases_with_valid_codes():

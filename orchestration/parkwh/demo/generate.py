@@ -20,16 +20,16 @@ import os
 import shutil
 from dataclasses import dataclass, field
 from decimal import Decimal
-from functools import lru_cache
+from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
 
 import numpy as np
-from stdnum.cn import ric, uscc
+from stdnum.cn import ric
 
 from parkwh.demo import calibrate
 from parkwh.demo.bases import (
-    CHANGCHUN, LAST_YEAR, REPORTING_YEARS, SHENZHEN, TOP10, ZHONGSHAN, DemoBase, demo_bases,
+    LAST_YEAR, REPORTING_YEARS, SHENZHEN, TOP10, ZHONGSHAN, DemoBase, demo_bases,
 )
 from parkwh.submission import spec, writers
 
@@ -94,9 +94,14 @@ def _year_end(year: int) -> int:
 END = _year_end(LAST_YEAR)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _date(ordinal: int) -> dt.date:
     return dt.date.fromordinal(ordinal)
+
+
+@cache
+def _yyyymmdd(ordinal: int) -> str:
+    return _date(ordinal).strftime("%Y%m%d")
 
 
 def _years_of(ordinals: np.ndarray) -> np.ndarray:
@@ -139,6 +144,18 @@ def org_code_check(body: str) -> str:
     return {10: "X", 11: "0"}.get(check, str(check))
 
 
+USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+USCC_VALUE = {c: i for i, c in enumerate(USCC_ALPHABET)}
+USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+
+
+def uscc_check(stem: str) -> str:
+    """Check character of a 17-character credit-code stem (GB 32100-2015), as python-stdnum computes
+    it, less its cleaning of the input: the demo makes twenty thousand codes per scale."""
+    total = sum(USCC_VALUE[c] * w for c, w in zip(stem, USCC_WEIGHTS))
+    return USCC_ALPHABET[(31 - total) % 31]
+
+
 class Identifiers:
     """Hands out unique credit codes and resident ID numbers, deterministically."""
 
@@ -151,13 +168,15 @@ class Identifiers:
         self.companies += 1
         body = f"{(self.companies * 73_939_133 + 13_579_246) % 100_000_000:08d}"
         stem = "91" + region + body + org_code_check(body)
-        return stem + uscc.calc_check_digit(stem)
+        return stem + uscc_check(stem)
 
     def resident_id(self, rng: np.random.Generator, region: str, birth_year: int, male: bool) -> str:
+        # One draw at a time, in this order: the numbers depend on the generator's sequence.
+        first = _ord(dt.date(birth_year, 1, 1))
         while True:
-            day = dt.date(birth_year, 1, 1) + dt.timedelta(days=int(rng.integers(0, 365)))
+            day = _yyyymmdd(first + int(rng.integers(0, 365)))
             sequence = int(rng.integers(0, 500)) * 2 + (1 if male else 0)
-            stem = f"{region}{day:%Y%m%d}{sequence:03d}"
+            stem = f"{region}{day}{sequence:03d}"
             number = stem + ric.calc_check_digit(stem + "0")
             if number not in self.people:
                 self.people.add(number)
@@ -486,8 +505,54 @@ def year_flows(target: calibrate.Targets, year: int, rng: np.random.Generator) -
     )
 
 
-def _company_part(c: CompanyRoster, year: int, flows: YearFlows, rng: np.random.Generator
-                  ) -> tuple[list[dict], np.ndarray]:
+class CompanyRows:
+    """A company's row as of a year's end, made once per state and shared by the years it holds for.
+
+    A company's row changes with the year through a few flags only (gone, certified, little
+    giant, listed) and, while it is in the base, its revenue, taxes and staff: rows of
+    companies that have left are kept by their flags; no year's rows are changed in place
+    (the demo's deliberate mistakes edit copies).
+    """
+
+    def __init__(self, c: CompanyRoster) -> None:
+        def dates(ordinals: np.ndarray) -> list[dt.date | None]:
+            return [_date(d) if d else None for d in ordinals.tolist()]
+
+        self.code, self.name, self.industry = c.credit_code, c.name, c.industry
+        self.founded, self.entered, self.left = dates(c.founded), dates(c.entered), dates(c.left)
+        self.final_status = c.final_status
+        self.returnee = c.returnee.tolist()
+        self.high_tech_year, self.little_giant_year = c.high_tech_year.tolist(), c.little_giant_year.tolist()
+        self.board, self.ticker, self.listing_date = c.listing_board, c.listing_ticker, dates(c.listing_date)
+        self.gone: dict[tuple[int, int], dict] = {}
+
+    def row(self, i: int, state: int, revenue: int | None = None, tax: int | None = None,
+            employees: int | None = None) -> dict:
+        """Row ``i`` in ``state`` (bits: 1 gone, 2 certified, 4 little giant, 8 listed)."""
+        gone, listed = state & 1, state & 8
+        return {
+            "credit_code": self.code[i], "company_name": self.name[i],
+            "founded_date": self.founded[i], "entered_date": self.entered[i],
+            "left_date": self.left[i] if gone else None,
+            "status": self.final_status[i] if gone else "in_park",
+            "industry": self.industry[i], "returnee_founded": self.returnee[i],
+            "high_tech_year": self.high_tech_year[i] if state & 2 else None,
+            "little_giant_year": self.little_giant_year[i] if state & 4 else None,
+            "listing_board": self.board[i] if listed else None,
+            "listing_ticker": self.ticker[i] if listed else None,
+            "listing_date": self.listing_date[i] if listed else None,
+            "revenue": revenue, "tax_paid": tax, "employees": employees,
+        }
+
+    def gone_row(self, i: int, state: int) -> dict:
+        row = self.gone.get((i, state))
+        if row is None:
+            row = self.gone[(i, state)] = self.row(i, state)
+        return row
+
+
+def _company_part(c: CompanyRoster, rows_of: CompanyRows, year: int, flows: YearFlows,
+                  rng: np.random.Generator) -> tuple[list[dict], np.ndarray]:
     end = _year_end(year)
     k = int(np.searchsorted(c.entered, end, side="right"))
     here = (c.left[:k] == 0) | (c.left[:k] > end)
@@ -510,48 +575,59 @@ def _company_part(c: CompanyRoster, year: int, flows: YearFlows, rng: np.random.
     tax[other_here] = (revenue[other_here] * c.tax_rate[:k][other_here]).astype(np.int64)
     employees = np.maximum(3, np.round(revenue / 600_000 * rng.uniform(0.6, 1.4, k))).astype(np.int64)
 
-    rows = []
-    for i in range(k):
-        gone = not here[i]
-        hty, lgy, ld = int(c.high_tech_year[i]), int(c.little_giant_year[i]), int(c.listing_date[i])
-        listed = 0 < ld <= end
-        row = {
-            "credit_code": c.credit_code[i], "company_name": c.name[i],
-            "founded_date": _date(int(c.founded[i])), "entered_date": _date(int(c.entered[i])),
-            "left_date": _date(int(c.left[i])) if gone else None,
-            "status": c.final_status[i] if gone else "in_park",
-            "industry": c.industry[i], "returnee_founded": bool(c.returnee[i]),
-            "high_tech_year": hty if 0 < hty <= year else None,
-            "little_giant_year": lgy if 0 < lgy <= year else None,
-            "listing_board": c.listing_board[i] if listed else None,
-            "listing_ticker": c.listing_ticker[i] if listed else None,
-            "listing_date": _date(ld) if listed else None,
-            "revenue": int(revenue[i]) if not gone else None,
-            "tax_paid": int(tax[i]) if not gone else None,
-            "employees": int(employees[i]) if not gone else None,
-        }
-        rows.append(row)
+    hty, lgy = c.high_tech_year[:k], c.little_giant_year[:k]
+    state = (~here * 1 + ((hty > 0) & (hty <= year)) * 2 + ((lgy > 0) & (lgy <= year)) * 4
+             + listed_by_now * 8).tolist()
+    money = zip(revenue.tolist(), tax.tolist(), employees.tolist())
+    rows = [rows_of.gone_row(i, s) if s & 1 else rows_of.row(i, s, *m) for i, (s, m) in enumerate(zip(state, money))]
     return rows, here
 
 
-def _talent_part(t: TalentRoster, year: int) -> list[dict]:
-    end = _year_end(year)
-    k = int(np.searchsorted(t.entered, end, side="right"))
-    rows = []
-    for i in range(k):
-        left = int(t.left[i])
-        py = int(t.programme_year[i])
-        selected = t.programme[i] != "none" and py <= year
-        rows.append({
+class TalentRows:
+    """A returnee's row as of a year's end, made once per state and shared by the years it holds for.
+
+    A row changes with the year only when the person leaves or is selected by a programme
+    (bits 1 and 2 of the state): each of the at most four rows is made once. No year's rows
+    are changed in place.
+    """
+
+    def __init__(self, t: TalentRoster) -> None:
+        self.t = t
+        self.birth_year, self.return_year = t.birth_year.tolist(), t.return_year.tolist()
+        self.entered = [_date(d) for d in t.entered.tolist()]
+        self.left = [_date(d) if d else None for d in t.left.tolist()]
+        self.programme_year = t.programme_year.tolist()
+        self.in_programme = np.array([p != "none" for p in t.programme], dtype=bool)
+        self.made: list[list[dict | None]] = [[None] * len(t.entered) for _ in range(4)]
+
+    def row(self, i: int, state: int) -> dict:
+        t = self.t
+        selected = state & 2
+        return {
             "person_name": t.person_name[i], "id_type": t.id_type[i], "id_number": t.id_number[i],
             "phone": t.phone[i], "gender": "male" if t.male[i] else "female",
-            "birth_year": int(t.birth_year[i]), "study_country": t.study_country[i], "degree": t.degree[i],
-            "return_year": int(t.return_year[i]), "entered_date": _date(int(t.entered[i])),
-            "left_date": _date(left) if 0 < left <= end else None,
+            "birth_year": self.birth_year[i], "study_country": t.study_country[i], "degree": t.degree[i],
+            "return_year": self.return_year[i], "entered_date": self.entered[i],
+            "left_date": self.left[i] if state & 1 else None,
             "employer_credit_code": t.employer[i],
             "talent_programme": t.programme[i] if selected else "none",
-            "programme_year": py if selected else None,
-        })
+            "programme_year": self.programme_year[i] if selected else None,
+        }
+
+
+def _talent_part(t: TalentRoster, rows_of: TalentRows, year: int) -> list[dict]:
+    end = _year_end(year)
+    k = int(np.searchsorted(t.entered, end, side="right"))
+    left = t.left[:k]
+    selected = rows_of.in_programme[:k] & (t.programme_year[:k] <= year)
+    state = ((left > 0) & (left <= end)) * 1 + selected * 2
+    made = rows_of.made
+    rows = []
+    for i, s in enumerate(state.tolist()):
+        row = made[s][i]
+        if row is None:
+            row = made[s][i] = rows_of.row(i, s)
+        rows.append(row)
     return rows
 
 
@@ -615,7 +691,6 @@ def _funding_part(c: CompanyRoster, here: np.ndarray, year: int, flows: YearFlow
 
 def _base_part(base: DemoBase, year: int, flows: YearFlows, companies: list[dict], here: np.ndarray,
                c: CompanyRoster, talent: list[dict], grade: str | None, province_style: str) -> dict:
-    end = _year_end(year)
     k = len(companies)
     returnees_in = sum(1 for r in talent if r["left_date"] is None)
     enterprises_in = int((here & c.returnee[:k]).sum())
@@ -729,6 +804,83 @@ def _set_mtime(path: Path, when: float) -> None:
     os.utime(path, (when, when))
 
 
+@dataclass
+class BaseJob:
+    """What one base's files are made from: its rosters, its habits, each year's place in the arrival order."""
+
+    out: Path
+    seed: int
+    index: int
+    base: DemoBase
+    target: calibrate.Targets
+    style: FileStyle
+    grade: str | None
+    companies: CompanyRoster
+    talent: TalentRoster
+    fullwidth: bool
+    slots: dict[int, int]
+    """Year -> the place of the base's (first) file among that year's files."""
+
+
+@dataclass
+class Written:
+    """One base's submission of one year, as written."""
+
+    year: int
+    paths: list[Path]
+    forms: dict[str, int]
+    rows: dict[str, int]
+    invalid: Path | None = None
+    superseded: Path | None = None
+
+
+def write_base(job: BaseJob) -> list[Written]:
+    """Write one base's submissions, every year it submits.
+
+    A base's rows are made once and shared by the years they hold for (``CompanyRows``,
+    ``TalentRows``), and let go with the job. Every draw comes from a generator of the base
+    and the year, and a file's time from its place in the year: the bases' files depend on
+    nothing written before them.
+    """
+    base, style, c, t = job.base, job.style, job.companies, job.talent
+    company_cache, talent_cache = CompanyRows(c), TalentRows(t)
+    out = []
+    for year, slot in job.slots.items():
+        folder = job.out / str(year)
+        rng = np.random.default_rng([job.seed, 12, job.index, year])
+        flows = year_flows(job.target, year, rng)
+        company_rows, here = _company_part(c, company_cache, year, flows, rng)
+        talent_rows = _talent_part(t, talent_cache, year)
+        funding_rows = _funding_part(c, here, year, flows, base, rng)
+        base_row = _base_part(base, year, flows, company_rows, here, c, talent_rows, job.grade, style.province)
+        parts = {"base": [base_row], "companies": company_rows, "talent": talent_rows, "funding": funding_rows}
+        path = folder / f"{base.code}{style.suffix}"
+        written = Written(year, [], {"xlsx": 0, "json": 0, "csv": 0}, {})
+        when = _received_at(year, slot)
+        if (base.code, year) == INVALID:
+            parts = _spoil(parts, year)
+            written.invalid = path
+        if base.code == RESUBMITTED and year == LAST_YEAR:
+            original = folder / f"{base.code}.xlsx"
+            writers.write_xlsx(original, _mistaken(parts), headers="zh",
+                               units={"revenue": "万元", "tax_paid": "万元", "amount": "万元"},
+                               enum_labels="zh", note=NOTE)
+            _set_mtime(original, when)
+            written.paths.append(original)
+            written.forms["xlsx"] += 1
+            written.superseded = original
+            when += 14 * 86_400  # the corrected file arrives two weeks later
+        if year == 2022 and job.fullwidth:
+            parts = _fullwidth(parts)
+        writers.write_submission(path, parts, **style.options)
+        _set_mtime(path, when)
+        written.paths.append(path)
+        written.forms[style.form] += 1
+        written.rows = {part: len(part_rows) for part, part_rows in parts.items()}
+        out.append(written)
+    return out
+
+
 def generate_demo(out: Path, *, seed: int = DEFAULT_SEED, scale: int = 1, force: bool = False) -> DemoResult:
     """Write the demo inbox under ``out``: ``<year>/<base_code>.{xlsx,json}`` or ``<year>/<base_code>/``,
     ``<year>/expert_scores.csv`` and ``SYNTHETIC.md``. Returns what was written."""
@@ -759,63 +911,40 @@ def generate_demo(out: Path, *, seed: int = DEFAULT_SEED, scale: int = 1, force:
         talent[base.code] = build_talent(base, targets[base.code], rng, ids, companies[base.code])
 
     result = DemoResult(out=out, seed=seed, scale=scale, moved_credit_code=moved)
+    for year in REPORTING_YEARS:
+        (out / str(year)).mkdir(parents=True, exist_ok=True)
+        result.files[year] = []
+        result.forms[year] = {"xlsx": 0, "json": 0, "csv": 0}
+        result.rows[year] = {part: 0 for part in spec.PARTS}
     fullwidth = _fullwidth_base(bases, styles)
+    accepted: dict[int, list[DemoBase]] = {year: [] for year in REPORTING_YEARS}
+    for index, base in enumerate(bases):
+        # A file's time is its place in its year's arrival order: after the files of the bases before it.
+        slots = {year: len(result.files[year]) for year in REPORTING_YEARS if base.submits(year)}
+        job = BaseJob(out, seed, index, base, targets[base.code], styles[base.code], grades[base.code],
+                      companies[base.code], talent[base.code], base.code == fullwidth, slots)
+        for w in write_base(job):
+            result.files[w.year].extend(w.paths)
+            for form, count in w.forms.items():
+                result.forms[w.year][form] += count
+            for part, count in w.rows.items():
+                result.rows[w.year][part] += count
+            if w.invalid:
+                result.invalid.append(w.invalid)
+            else:
+                accepted[w.year].append(base)
+            if w.superseded:
+                result.superseded.append(w.superseded)
+
     expert_rng = np.random.default_rng([seed, 5])
     for year in REPORTING_YEARS:
-        folder = out / str(year)
-        folder.mkdir(parents=True, exist_ok=True)
-        files: list[Path] = []
-        forms = {"xlsx": 0, "json": 0, "csv": 0}
-        rows = {part: 0 for part in spec.PARTS}
-        accepted: list[DemoBase] = []
-        for index, base in enumerate(bases):
-            if not base.submits(year):
-                continue
-            rng = np.random.default_rng([seed, 12, index, year])
-            flows = year_flows(targets[base.code], year, rng)
-            c = companies[base.code]
-            company_rows, here = _company_part(c, year, flows, rng)
-            talent_rows = _talent_part(talent[base.code], year)
-            funding_rows = _funding_part(c, here, year, flows, base, rng)
-            style = styles[base.code]
-            base_row = _base_part(base, year, flows, company_rows, here, c, talent_rows, grades[base.code],
-                                  style.province)
-            parts = {"base": [base_row], "companies": company_rows, "talent": talent_rows, "funding": funding_rows}
-            path = folder / f"{base.code}{style.suffix}"
-            when = _received_at(year, len(files))
-            if (base.code, year) == INVALID:
-                parts = _spoil(parts, year)
-                result.invalid.append(path)
-            else:
-                accepted.append(base)
-            if base.code == RESUBMITTED and year == LAST_YEAR:
-                original = folder / f"{base.code}.xlsx"
-                writers.write_xlsx(original, _mistaken(parts), headers="zh",
-                                   units={"revenue": "万元", "tax_paid": "万元", "amount": "万元"},
-                                   enum_labels="zh", note=NOTE)
-                _set_mtime(original, when)
-                files.append(original)
-                forms["xlsx"] += 1
-                result.superseded.append(original)
-                when += 14 * 86_400  # the corrected file arrives two weeks later
-            if year == 2022 and base.code == fullwidth:
-                parts = _fullwidth(parts)
-            writers.write_submission(path, parts, **style.options)
-            _set_mtime(path, when)
-            files.append(path)
-            forms[style.form] += 1
-            for part, part_rows in parts.items():
-                rows[part] += len(part_rows)
-        wanted = calibrate.expert_targets(accepted, expert_rng)
+        wanted = calibrate.expert_targets(accepted[year], expert_rng)
         if year == LAST_YEAR and scale == 1:
-            wanted = _calibrated_to_the_report(bases, accepted, targets, wanted, year)
+            wanted = _calibrated_to_the_report(bases, accepted[year], targets, wanted, year)
         scores = calibrate.expert_scores(wanted, expert_rng)
-        scores_path = folder / "expert_scores.csv"
+        scores_path = out / str(year) / "expert_scores.csv"
         _write_expert_scores(scores_path, scores)
-        _set_mtime(scores_path, _received_at(year, len(files) + 60))
-        result.files[year] = files
-        result.forms[year] = forms
-        result.rows[year] = rows
+        _set_mtime(scores_path, _received_at(year, len(result.files[year]) + 60))
         result.expert_scores[year] = scores_path
     readme = out / "SYNTHETIC.md"
     readme.write_text(_synthetic_readme(result), encoding="utf-8")
