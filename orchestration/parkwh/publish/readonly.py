@@ -130,6 +130,7 @@ def build() -> Built:
             con.execute(
                 f"attach {_sql_text(str(temporary))} as out (storage_version '{STORAGE_VERSION}')"
             )
+            con.execute("begin transaction")
             for schema, name in _plan(con):
                 table = catalog.table(con, "wh", schema, name)
                 columns = [c for c in table.columns if c.name not in WITHHELD_COLUMNS]
@@ -157,6 +158,7 @@ def build() -> Built:
                 built.tables[f"{copy_schema}.{name}"] = con.execute(
                     f"select count(*) from out.{relation}"
                 ).fetchone()[0]
+            con.execute("commit")
             con.execute("detach wh")
         con.execute(
             "detach out"
