@@ -158,6 +158,10 @@ def published_type(name: str, source_type: str) -> tuple[str, str]:
     return source_type, column
 
 
+# libyaml's loader reads the model files ten times faster than the pure-Python one, to the same values.
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 @functools.cache
 def _dbt_docs(
     models_dir: Path, stamp: tuple[tuple[str, float], ...]
@@ -166,7 +170,7 @@ def _dbt_docs(
     docs: dict[str, tuple[str, dict[str, str]]] = {}
     for path in sorted(models_dir.rglob("*.yml")):
         try:
-            document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            document = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER) or {}
         except yaml.YAMLError:
             continue  # dbt itself reports a broken file; a missing description is no reason to fail
         for model in document.get("models") or ():

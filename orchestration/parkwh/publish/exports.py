@@ -121,7 +121,8 @@ def stage_table(
     )
     data = con.sql(sql, params=[reporting_year]).to_arrow_table()
     data = data.cast(arrow_schema(table, data.schema, publication))
-    staged = staging / relative_path(table.name, reporting_year)
+    # Flat in the staging folder: a folder per table and year would be as many to make and remove.
+    staged = staging / f"{table.name}.{PARTITION_COLUMN}={reporting_year}.{FILE_NAME}"
     _write(data, staged)
     return ExportFile(
         table=table.name,
