@@ -130,6 +130,8 @@ def build() -> Built:
             con.execute(
                 f"attach {_sql_text(str(temporary))} as out (storage_version '{STORAGE_VERSION}')"
             )
+            # One transaction: each statement outside one is a commit of its own, written and
+            # synced to the copy's log (a table, then a comment on each of its columns...).
             con.execute("begin transaction")
             for schema, name in _plan(con):
                 table = catalog.table(con, "wh", schema, name)
