@@ -108,10 +108,9 @@ def published_database(context: dg.AssetExecutionContext) -> dg.MaterializeResul
     ),
 )
 def annual_report_pages(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-    written = {}
-    for year in annual_report.published_years():
-        written[year] = annual_report.render(year)
-        context.log.info(f"Report of {year}: {written[year]}")
+    written = annual_report.render_all()
+    for year, path in written.items():
+        context.log.info(f"Report of {year}: {path}")
     latest = max(written) if written else None
     metadata: dict[str, object] = {
         "years": ", ".join(map(str, written)) or "none",

@@ -1,18 +1,22 @@
-"""The report's charts: Altair (Vega-Lite) specifications rendered to inline SVG by vl-convert.
+"""The report's charts: Altair (Vega-Lite) specifications, rendered to inline SVG by vl-convert.
 
 Rendering happens here, not in the reader's browser: the page carries finished SVG, needs no
-script and makes no request. Labels are bilingual (Chinese, then English).
+script and makes no request. Labels are bilingual (Chinese, then English). Each function gives a
+chart's finished Vega-Lite spec (or None when there is nothing to show); ``parkwh.publish.svg``
+draws them, all the pages' charts at once.
 """
 
 from __future__ import annotations
 
-import re
+from collections.abc import Callable
 
 import altair as alt
 import pandas as pd
-import vl_convert
+from altair.utils import schemapi
 
 from parkwh.publish.report.data import ReportData, as_float
+
+Spec = dict
 
 FONT = '"Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei", "Helvetica Neue", Arial, sans-serif'
 PALETTE = ["#1f5fa8", "#d9822b", "#2e8b57", "#8e44ad", "#c0392b", "#7f8c8d", "#16a085", "#b7950b"]
@@ -22,28 +26,59 @@ WIDTH = 640
 alt.data_transformers.disable_max_rows()
 
 
+LABEL_FONT_SIZE = 11
+TITLE_FONT_SIZE = 12
+LABEL_LIMIT = 330
+"""The widest a category axis's label is drawn (px); ``_label_axis`` reserves up to this much."""
+OTHER_LABEL_LIMIT = 320
+"""The widest any other axis's or a legend's label is drawn (px)."""
+LEGEND_TITLE_LIMIT = 180
+"""Vega's own limit on a legend's title (px)."""
+
+
 def _config(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
     return (
         chart.configure(font=FONT, background="white")
-        .configure_axis(labelFontSize=11, titleFontSize=12, labelLimit=320)
+        .configure_axis(
+            labelFontSize=LABEL_FONT_SIZE,
+            titleFontSize=TITLE_FONT_SIZE,
+            labelLimit=OTHER_LABEL_LIMIT,
+        )
+        # A number's label is a dozen characters at most, far below any limit (see _limit).
+        .configure_axisQuantitative(labelLimit=0)
         .configure_legend(
-            labelFontSize=11,
-            titleFontSize=12,
+            labelFontSize=LABEL_FONT_SIZE,
+            titleFontSize=TITLE_FONT_SIZE,
             orient="bottom",
             direction="vertical",
-            labelLimit=320,
+            labelLimit=OTHER_LABEL_LIMIT,
         )
         .configure_title(fontSize=14, anchor="start")
         .configure_view(strokeWidth=0)
     )
 
 
-def to_svg(chart: alt.TopLevelMixin) -> str:
-    """The chart as an SVG element to put inline in the page."""
-    svg = vl_convert.vegalite_to_svg(_config(chart).to_dict())
-    # The page gives the element its size; an XML prolog would be invalid inside HTML.
-    svg = re.sub(r"^<\?xml[^>]*>\s*", "", svg)
-    return svg.replace("<svg ", '<svg role="img" ', 1)
+def to_spec(chart: alt.TopLevelMixin) -> Spec:
+    """The chart's Vega-Lite spec, configured as every chart of the report is."""
+    # Altair checks each part against the Vega-Lite schema as it is made and the whole again
+    # here; the charts are fixed code that the tests draw, so the checks only cost time.
+    with schemapi.debug_mode(False):
+        return _config(chart).to_dict(validate=False)
+
+
+def _limit(texts: list[str], font_size: float, limit: int) -> int:
+    """``limit``, or 0 (none) when no text can reach it: the chart is the same, drawn faster.
+
+    Vega measures a text once more wherever it has a limit, and vl-convert measures text slowly
+    (it opens the font file again for every glyph), so most of a chart's rendering time is spent
+    checking labels against limits they are far below. The bound is generous: an ASCII or a CJK
+    character is at most one em wide, any other counts as two.
+    """
+    widest = max(
+        (sum(1 if ord(ch) < 0x80 or 0x2E80 <= ord(ch) <= 0xFFEF else 2 for ch in t) for t in texts),
+        default=0,
+    )
+    return 0 if widest * font_size < limit else limit
 
 
 def _label_axis(labels: list[str], **kwargs) -> alt.Axis:
@@ -53,14 +88,26 @@ def _label_axis(labels: list[str], **kwargs) -> alt.Axis:
     Chinese as narrow and the labels would be cut, so the width is reserved from the characters.
     """
     width = max((sum(2 if ord(ch) > 0x2E80 else 1 for ch in label) for label in labels), default=4)
-    return alt.Axis(minExtent=min(6 * width + 12, 330), labelLimit=330, **kwargs)
+    return alt.Axis(
+        minExtent=min(6 * width + 12, LABEL_LIMIT),
+        labelLimit=_limit(labels, LABEL_FONT_SIZE, LABEL_LIMIT),
+        **kwargs,
+    )
+
+
+def _legend(labels: list[str], title: str | None) -> alt.Legend:
+    """A legend whose limits are left out where its labels and title cannot reach them."""
+    return alt.Legend(
+        labelLimit=_limit(labels, LABEL_FONT_SIZE, OTHER_LABEL_LIMIT),
+        titleLimit=_limit([title] if title else [], TITLE_FONT_SIZE, LEGEND_TITLE_LIMIT),
+    )
 
 
 def _label(row: dict) -> str:
     return f"{row['rank'] if row.get('rank') is not None else '–'}. {row['base_name_zh']}"
 
 
-def dimension_scores(data: ReportData) -> str | None:
+def dimension_scores(data: ReportData) -> Spec | None:
     """Each top-10 base's score in each dimension: grouped bars, bases in rank order."""
     if not data.dimension_scores:
         return None
@@ -89,14 +136,18 @@ def dimension_scores(data: ReportData) -> str | None:
         .mark_rule(color="#d0d7de", strokeWidth=2)
         .encode(y=y, x=alt.X("min(score):Q", scale=scale), x2="max(score):Q")
     )
+    title = "维度 Dimension"
+    legend = _legend(list(frame["dimension"].unique()), title)
     dots = (
         alt.Chart(frame)
         .mark_point(filled=True, size=70, opacity=0.9)
         .encode(
             y=y,
             x=x,
-            color=alt.Color("dimension:N", title="维度 Dimension", scale=alt.Scale(range=PALETTE)),
-            shape=alt.Shape("dimension:N", title="维度 Dimension"),
+            color=alt.Color(
+                "dimension:N", title=title, scale=alt.Scale(range=PALETTE), legend=legend
+            ),
+            shape=alt.Shape("dimension:N", title=title, legend=legend),
             tooltip=["base", "dimension", alt.Tooltip("score:Q", format=".2f")],
         )
     )
@@ -105,10 +156,10 @@ def dimension_scores(data: ReportData) -> str | None:
         height=alt.Step(24),
         title="前十名基地的维度得分 Dimension scores of the top 10",
     )
-    return to_svg(chart)
+    return to_spec(chart)
 
 
-def rank_intervals(data: ReportData) -> str | None:
+def rank_intervals(data: ReportData) -> Spec | None:
     """Each ranked base's published rank, median rank and 5–95 % interval (as the JRC shows them)."""
     rows = [
         r for r in data.ranked if r.get("rank_p05") is not None and r.get("rank_p95") is not None
@@ -152,10 +203,13 @@ def rank_intervals(data: ReportData) -> str | None:
         ),
         height=alt.Step(14),
     )
-    return to_svg(chart)
+    return to_spec(chart)
 
 
-def rank_changes(data: ReportData) -> str | None:
+DIRECTIONS = ["上升 up", "持平 same", "下降 down"]
+
+
+def rank_changes(data: ReportData) -> Spec | None:
     """How many places each ranked base moved since the previous year."""
     rows = [r for r in data.ranked if r.get("rank_change") is not None]
     if not rows:
@@ -189,19 +243,17 @@ def rank_changes(data: ReportData) -> str | None:
             color=alt.Color(
                 "direction:N",
                 title=None,
-                scale=alt.Scale(
-                    domain=["上升 up", "持平 same", "下降 down"],
-                    range=["#2e8b57", "#7f8c8d", "#c0392b"],
-                ),
+                scale=alt.Scale(domain=DIRECTIONS, range=["#2e8b57", "#7f8c8d", "#c0392b"]),
+                legend=_legend(DIRECTIONS, None),
             ),
             tooltip=["base", "change"],
         )
         .properties(height=alt.Step(14))
     )
-    return to_svg(chart)
+    return to_spec(chart)
 
 
-def provinces(data: ReportData) -> str | None:
+def provinces(data: ReportData) -> Spec | None:
     """Bases and returnee enterprises by province, coloured by region."""
     if not data.provinces:
         return None
@@ -223,7 +275,12 @@ def provinces(data: ReportData) -> str | None:
     frame["region"] = frame["region"].map(lambda c: regions.get(c, c or "—"))
     base = alt.Chart(frame).encode(
         y=alt.Y("province:N", sort=order, title=None, axis=_label_axis(order)),
-        color=alt.Color("region:N", title="地区 Region", scale=alt.Scale(range=PALETTE)),
+        color=alt.Color(
+            "region:N",
+            title="地区 Region",
+            scale=alt.Scale(range=PALETTE),
+            legend=_legend(list(frame["region"].unique()), "地区 Region"),
+        ),
     )
     bases = (
         base.mark_bar()
@@ -244,7 +301,7 @@ def provinces(data: ReportData) -> str | None:
     chart = alt.hconcat(
         bases, enterprises.encode(y=alt.Y("province:N", sort=order, title=None, axis=None))
     )
-    return to_svg(chart)
+    return to_spec(chart)
 
 
 TREND_FIGURES = [
@@ -257,7 +314,7 @@ TREND_FIGURES = [
 ]
 
 
-def trends(data: ReportData) -> str | None:
+def trends(data: ReportData) -> Spec | None:
     """The headline figures of all bases and of the top 10, year by year."""
     rows = []
     for r in data.trends:
@@ -276,13 +333,23 @@ def trends(data: ReportData) -> str | None:
     if len({r["year"] for r in rows}) < 2:
         return None
     frame = pd.DataFrame(rows)
+    years = sorted({r["year"] for r in rows})
     chart = (
         alt.Chart(frame, width=250, height=130)
         .mark_line(point=True)
         .encode(
-            x=alt.X("year:O", title=None),
+            x=alt.X(
+                "year:O",
+                title=None,
+                axis=alt.Axis(labelLimit=_limit(years, LABEL_FONT_SIZE, OTHER_LABEL_LIMIT)),
+            ),
             y=alt.Y("value:Q", title=None),
-            color=alt.Color("scope:N", title=None, scale=alt.Scale(range=[ACCENT, "#d9822b"])),
+            color=alt.Color(
+                "scope:N",
+                title=None,
+                scale=alt.Scale(range=[ACCENT, "#d9822b"]),
+                legend=_legend(sorted({r["scope"] for r in rows}), None),
+            ),
             tooltip=["year", "scope", alt.Tooltip("value:Q", format=",.2f")],
         )
         .facet(
@@ -293,4 +360,20 @@ def trends(data: ReportData) -> str | None:
         )
         .resolve_scale(y="independent")
     )
-    return to_svg(chart)
+    return to_spec(chart)
+
+
+CHARTS: dict[str, Callable[[ReportData], Spec | None]] = {
+    "dimensions": dimension_scores,
+    "intervals": rank_intervals,
+    "changes": rank_changes,
+    "provinces": provinces,
+    "trends": trends,
+}
+"""The page's charts by the name the page template gives them."""
+
+
+def specs(data: ReportData) -> dict[str, Spec | None]:
+    """Every chart of a year's page, as Vega-Lite specs (None: nothing to show)."""
+    with schemapi.debug_mode(False):
+        return {name: make(data) for name, make in CHARTS.items()}

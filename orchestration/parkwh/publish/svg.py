@@ -1,0 +1,238 @@
+"""Vega-Lite charts to inline SVG with vl-convert: each chart drawn once, in parallel, then kept.
+
+vl-convert draws slowly (a chart of sixty labelled bars takes a few tenths of a second: it opens
+the font file again for every glyph it measures) and holds the GIL while it draws, so threads do
+not help. The charts still to draw are shared between this process and worker processes
+(``python -m parkwh.publish.svg``), one per spare core, that read their specs from a file and
+write their SVG to another. A drawn chart is kept in a cache folder under the name of its spec's
+digest (with vl-convert's version): the next publication draws only the charts whose figures
+changed. The cache is a convenience, never a source: a missing or damaged entry is drawn again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import re
+import subprocess
+import sys
+import tempfile
+from collections.abc import Sequence
+from importlib import metadata
+from pathlib import Path
+
+_log = logging.getLogger(__name__)
+
+CACHE_FORMAT = "parkwh-svg/1"
+MIN_CHARTS_PER_PROCESS = 3
+"""Fewer charts than this per process are drawn here: a worker costs about half a second to start."""
+MAX_WORKERS = 3
+
+_PROLOG = re.compile(r"^<\?xml[^>]*>\s*")
+_SVG_END = "</svg>"
+
+
+def _vl_convert_version() -> str:
+    try:
+        return metadata.version("vl-convert-python")
+    except metadata.PackageNotFoundError:  # pragma: no cover - installed with parkwh
+        return "unknown"
+
+
+def spec_text(spec: dict) -> str:
+    """The spec as text: its digest names the drawn chart in the cache, and workers read it.
+
+    vl-convert is given the spec as a dict, never as this text: its own JSON parser rounds some
+    numbers differently from Python's, which would move marks by a hair.
+    """
+    return json.dumps(spec, ensure_ascii=False, separators=(",", ":"))
+
+
+def cache_key(text: str) -> str:
+    digest = hashlib.sha256(f"{CACHE_FORMAT}\n{_vl_convert_version()}\n".encode())
+    digest.update(text.encode("utf-8"))
+    return digest.hexdigest()
+
+
+def draw(spec: dict) -> str:
+    """One Vega-Lite spec as an SVG element to put inline in a page."""
+    import vl_convert  # here, not at the top: a worker imports nothing else it does not need
+
+    svg = vl_convert.vegalite_to_svg(spec)
+    # The page gives the element its size; an XML prolog would be invalid inside HTML.
+    svg = _PROLOG.sub("", svg)
+    return svg.replace("<svg ", '<svg role="img" ', 1)
+
+
+def _read_cached(cache: Path, key: str) -> str | None:
+    try:
+        svg = (cache / f"{key}.svg").read_text(encoding="utf-8")
+    except (FileNotFoundError, UnicodeDecodeError):
+        return None
+    return svg if svg.startswith("<svg") and svg.rstrip().endswith(_SVG_END) else None
+
+
+def _write_cached(cache: Path, key: str, svg: str) -> None:
+    from parkwh.publish import files
+
+    target = cache / f"{key}.svg"
+    temporary = files.temporary_sibling(target)
+    try:
+        temporary.write_text(svg, encoding="utf-8")
+        # No fsync: an entry lost in a crash is drawn again, and a damaged one is not read.
+        os.replace(temporary, target)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def _cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+def _shares(sizes: Sequence[int], processes: int) -> list[list[int]]:
+    """Indices split into ``processes`` shares of about equal work, largest first.
+
+    A chart's drawing time grows with its text, and its spec's length is a fair measure of that.
+    """
+    shares: list[list[int]] = [[] for _ in range(processes)]
+    loads = [0] * processes
+    for index in sorted(range(len(sizes)), key=lambda i: -sizes[i]):
+        lightest = loads.index(min(loads))
+        shares[lightest].append(index)
+        loads[lightest] += sizes[index]
+    return shares
+
+
+def _start_worker(
+    texts: list[str], folder: Path, number: int
+) -> tuple[subprocess.Popen | None, Path]:
+    """A worker drawing ``texts`` into a file; None when no process could be started."""
+    specs = folder / f"specs-{number}.json"
+    drawn = folder / f"svg-{number}.json"
+    specs.write_text("[" + ",".join(texts) + "]", encoding="utf-8")
+    try:
+        with (folder / f"errors-{number}.txt").open("wb") as errors:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "parkwh.publish.svg", str(specs), str(drawn)],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=errors,
+            )
+    except OSError as error:
+        _log.warning("could not start a process to draw charts (%s): drawing them here", error)
+        return None, drawn
+    return process, drawn
+
+
+def _collect(process: subprocess.Popen | None, drawn: Path, count: int) -> list[str] | None:
+    """A worker's SVGs, or None when it failed (its share is then drawn here, more slowly)."""
+    if process is None:
+        return None
+    process.wait()
+    if process.returncode == 0:
+        try:
+            svgs = json.loads(drawn.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            svgs = None
+        if isinstance(svgs, list) and len(svgs) == count:
+            return svgs
+    errors = drawn.with_name(drawn.name.replace("svg-", "errors-").replace(".json", ".txt"))
+    _log.warning(
+        "a process drawing charts failed (exit %s): drawing its share here\n%s",
+        process.returncode,
+        errors.read_text(encoding="utf-8", errors="replace")[-2000:] if errors.exists() else "",
+    )
+    return None
+
+
+def draw_many(
+    specs: Sequence[dict], texts: Sequence[str] | None = None, processes: int | None = None
+) -> list[str]:
+    """Draw every spec, sharing the work with worker processes when there is enough of it.
+
+    ``texts`` are the specs as ``spec_text`` gives them, when the caller has them already.
+    """
+    if processes is None:
+        processes = min(_cpus(), MAX_WORKERS + 1, len(specs) // MIN_CHARTS_PER_PROCESS)
+    if processes <= 1:
+        return [draw(spec) for spec in specs]
+    texts = list(texts) if texts is not None else [spec_text(spec) for spec in specs]
+    shares = _shares([len(t) for t in texts], processes)
+    svgs: dict[int, str] = {}
+    with tempfile.TemporaryDirectory(prefix="parkwh-svg-") as folder:
+        workers = [
+            (share, *_start_worker([texts[i] for i in share], Path(folder), n))
+            for n, share in enumerate(shares[1:], start=1)
+        ]
+        try:
+            for index in shares[0]:
+                svgs[index] = draw(specs[index])
+        finally:
+            results = [
+                (share, _collect(process, drawn, len(share))) for share, process, drawn in workers
+            ]
+        for share, drawn in results:
+            for position, index in enumerate(share):
+                svgs[index] = drawn[position] if drawn is not None else draw(specs[index])
+    return [svgs[index] for index in range(len(specs))]
+
+
+def render(specs: Sequence[dict], cache: Path | None = None) -> tuple[list[str], set[str]]:
+    """Each spec as inline SVG, and the cache entries (keys) they are kept under.
+
+    Identical specs are drawn once; with a ``cache`` folder, a spec drawn before is read back.
+    """
+    texts = [spec_text(s) for s in specs]
+    keys = [cache_key(t) for t in texts]
+    found: dict[str, str] = {}
+    if cache is not None:
+        for key in set(keys):
+            svg = _read_cached(cache, key)
+            if svg is not None:
+                found[key] = svg
+    missing: dict[str, int] = {}
+    for index, key in enumerate(keys):
+        if key not in found:
+            missing.setdefault(key, index)
+    if missing:
+        drawn = draw_many(
+            [specs[i] for i in missing.values()], [texts[i] for i in missing.values()]
+        )
+        for key, svg in zip(missing, drawn):
+            found[key] = svg
+            if cache is not None:
+                cache.mkdir(parents=True, exist_ok=True)
+                _write_cached(cache, key, svg)
+    return [found[k] for k in keys], set(keys)
+
+
+def prune(cache: Path, keep: set[str]) -> int:
+    """Remove the cache's entries not in ``keep`` (charts no page shows any more); how many."""
+    from parkwh.publish import files
+
+    removed = 0
+    if not cache.is_dir():
+        return removed
+    files.remove_leftovers(cache)
+    for path in cache.glob("*.svg"):
+        if path.stem not in keep:
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
+def _worker(specs: Path, drawn: Path) -> None:
+    """Draw the specs listed in the file ``specs``; their SVG, as a JSON list, into ``drawn``."""
+    svgs = [draw(spec) for spec in json.loads(specs.read_text(encoding="utf-8"))]
+    temporary = drawn.with_name(drawn.name + ".part")
+    temporary.write_text(json.dumps(svgs, ensure_ascii=False), encoding="utf-8")
+    os.replace(temporary, drawn)
+
+
+if __name__ == "__main__":
+    _worker(Path(sys.argv[1]), Path(sys.argv[2]))
