@@ -102,7 +102,8 @@ def test_a_worker_process_draws_what_this_process_would(tmp_path):
     listed = tmp_path / "specs.json"
     listed.write_text("[" + ",".join(svg.spec_text(s) for s in specs) + "]", encoding="utf-8")
     done = subprocess.run(
-        [sys.executable, "-m", "parkwh.publish.svg", str(listed), str(tmp_path / "svg.json")],
+        [sys.executable, "-m", "parkwh.publish.svg"],
+        input=f"{listed}\t{tmp_path / 'svg.json'}\n",
         capture_output=True,
         text=True,
         timeout=120,
@@ -128,13 +129,25 @@ def test_charts_shared_with_workers_come_back_in_order(monkeypatch, caplog):
         assert "drawing" in caplog.text and "here" in caplog.text
 
 
+def test_workers_started_ahead_draw_or_end_at_once():
+    specs = [_bars(SHORT[: n % 3 + 1], 0) for n in range(4)]
+    with svg.Workers(2) as workers:
+        assert len(workers) == 2
+        assert svg.draw_many(specs, workers=workers) == [svg.draw(s) for s in specs]
+        assert len(workers) == 0  # each is sent one list of specs
+    with svg.Workers(2) as idle:
+        processes = [w.process for w in idle._idle]
+    assert all(p.returncode is not None for p in processes)
+
+
 def test_pages_drawn_together_and_from_kept_charts_are_the_pages_drawn_alone(
-    warehouse_dir, tmp_path
+    warehouse_dir, tmp_path, caplog
 ):
     build(warehouse_dir)
     publications.publish()
     readonly.build()
     written = annual_report.render_all()
+    assert not caplog.records  # the processes started ahead drew the charts
     assert sorted(written) == annual_report.published_years()
     cache = annual_report.chart_cache()
     assert cache.is_dir() and not cache.is_relative_to(warehouse_dir / "reports")

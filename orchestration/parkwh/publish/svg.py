@@ -22,6 +22,7 @@ import tempfile
 from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
+from typing import Self
 
 _log = logging.getLogger(__name__)
 
@@ -108,84 +109,140 @@ def _shares(sizes: Sequence[int], processes: int) -> list[list[int]]:
     return shares
 
 
-def _start_worker(
-    texts: list[str], folder: Path, number: int
-) -> tuple[subprocess.Popen | None, Path]:
-    """A worker drawing ``texts`` into a file; None when no process could be started."""
-    specs = folder / f"specs-{number}.json"
-    drawn = folder / f"svg-{number}.json"
-    specs.write_text("[" + ",".join(texts) + "]", encoding="utf-8")
-    try:
-        with (folder / f"errors-{number}.txt").open("wb") as errors:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "parkwh.publish.svg", str(specs), str(drawn)],
-                stdin=subprocess.DEVNULL,
+class _Worker:
+    """A process that starts vl-convert at once, then draws the one list of specs it is sent."""
+
+    def __init__(self, folder: Path, number: int) -> None:
+        self.specs = folder / f"specs-{number}.json"
+        self.drawn = folder / f"svg-{number}.json"
+        self.errors = folder / f"errors-{number}.txt"
+        self.count: int | None = None
+        with self.errors.open("wb") as errors:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "parkwh.publish.svg"],
+                stdin=subprocess.PIPE,
                 stdout=subprocess.DEVNULL,
                 stderr=errors,
             )
-    except OSError as error:
-        _log.warning("could not start a process to draw charts (%s): drawing them here", error)
-        return None, drawn
-    return process, drawn
 
+    def send(self, texts: list[str]) -> None:
+        self.count = len(texts)
+        self.specs.write_text("[" + ",".join(texts) + "]", encoding="utf-8")
+        try:
+            self.process.stdin.write(f"{self.specs}\t{self.drawn}\n".encode())
+            self.process.stdin.close()
+        except OSError:  # it died already: collect() says so
+            pass
 
-def _collect(process: subprocess.Popen | None, drawn: Path, count: int) -> list[str] | None:
-    """A worker's SVGs, or None when it failed (its share is then drawn here, more slowly)."""
-    if process is None:
+    def collect(self) -> list[str] | None:
+        """The SVGs drawn, or None when the process failed (its share is then drawn here)."""
+        self.process.wait()
+        if self.process.returncode == 0:
+            try:
+                svgs = json.loads(self.drawn.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                svgs = None
+            if isinstance(svgs, list) and len(svgs) == self.count:
+                return svgs
+        _log.warning(
+            "a process drawing charts failed (exit %s): drawing its share here\n%s",
+            self.process.returncode,
+            self.errors.read_text(encoding="utf-8", errors="replace")[-2000:],
+        )
         return None
-    process.wait()
-    if process.returncode == 0:
+
+    def dismiss(self) -> None:
+        """End a process that was sent nothing (it has nothing to finish: no need to wait)."""
+        self.process.terminate()
+        self.process.wait()
+        if self.process.stdin is not None:
+            self.process.stdin.close()
+
+
+class Workers:
+    """Processes to draw charts, started ahead: vl-convert starts up in them (half a second)
+    while this process reads the data and builds the specs. Use it as a context manager."""
+
+    def __init__(self, count: int) -> None:
+        self._folder = tempfile.TemporaryDirectory(prefix="parkwh-svg-")
+        self._idle: list[_Worker] = []
+        for number in range(count):
+            try:
+                self._idle.append(_Worker(Path(self._folder.name), number))
+            except OSError as error:
+                _log.warning(
+                    "could not start a process to draw charts (%s): drawing them here", error
+                )
+                break
+
+    def __len__(self) -> int:
+        return len(self._idle)
+
+    def draw(self, specs: Sequence[dict], texts: Sequence[str], here: bool) -> list[str]:
+        """Draw ``specs`` in the idle workers, and in this process too when ``here``."""
+        workers, self._idle = self._idle, []
+        shares = _shares([len(t) for t in texts], len(workers) + (1 if here else 0))
+        for worker, share in zip(workers, shares):
+            worker.send([texts[i] for i in share])
+        svgs: dict[int, str] = {}
         try:
-            svgs = json.loads(drawn.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            svgs = None
-        if isinstance(svgs, list) and len(svgs) == count:
-            return svgs
-    errors = drawn.with_name(drawn.name.replace("svg-", "errors-").replace(".json", ".txt"))
-    _log.warning(
-        "a process drawing charts failed (exit %s): drawing its share here\n%s",
-        process.returncode,
-        errors.read_text(encoding="utf-8", errors="replace")[-2000:] if errors.exists() else "",
-    )
-    return None
-
-
-def draw_many(
-    specs: Sequence[dict], texts: Sequence[str] | None = None, processes: int | None = None
-) -> list[str]:
-    """Draw every spec, sharing the work with worker processes when there is enough of it.
-
-    ``texts`` are the specs as ``spec_text`` gives them, when the caller has them already.
-    """
-    if processes is None:
-        processes = min(_cpus(), MAX_WORKERS + 1, len(specs) // MIN_CHARTS_PER_PROCESS)
-    if processes <= 1:
-        return [draw(spec) for spec in specs]
-    texts = list(texts) if texts is not None else [spec_text(spec) for spec in specs]
-    shares = _shares([len(t) for t in texts], processes)
-    svgs: dict[int, str] = {}
-    with tempfile.TemporaryDirectory(prefix="parkwh-svg-") as folder:
-        workers = [
-            (share, *_start_worker([texts[i] for i in share], Path(folder), n))
-            for n, share in enumerate(shares[1:], start=1)
-        ]
-        try:
-            for index in shares[0]:
+            for index in shares[len(workers)] if here else ():
                 svgs[index] = draw(specs[index])
         finally:
-            results = [
-                (share, _collect(process, drawn, len(share))) for share, process, drawn in workers
-            ]
+            results = [(share, worker.collect()) for worker, share in zip(workers, shares)]
         for share, drawn in results:
             for position, index in enumerate(share):
                 svgs[index] = drawn[position] if drawn is not None else draw(specs[index])
-    return [svgs[index] for index in range(len(specs))]
+        return [svgs[index] for index in range(len(specs))]
+
+    def close(self) -> None:
+        for worker in self._idle:
+            worker.dismiss()
+        self._idle = []
+        self._folder.cleanup()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
-def render(specs: Sequence[dict], cache: Path | None = None) -> tuple[list[str], set[str]]:
+def processes() -> int:
+    """How many processes may draw at once: one per core, up to ``MAX_WORKERS`` + 1."""
+    return max(1, min(_cpus(), MAX_WORKERS + 1))
+
+
+def workers_for(charts: int) -> int:
+    """How many processes to draw ``charts`` charts in: one per core, a few charts each at least."""
+    return max(1, min(processes(), charts // MIN_CHARTS_PER_PROCESS))
+
+
+def draw_many(
+    specs: Sequence[dict],
+    texts: Sequence[str] | None = None,
+    processes: int | None = None,
+    workers: Workers | None = None,
+) -> list[str]:
+    """Draw every spec: in ``workers`` started ahead, or else here and in as many worker
+    processes as there is work for (``processes`` in all, this one included)."""
+    texts = list(texts) if texts is not None else [spec_text(spec) for spec in specs]
+    if workers is not None and len(workers):
+        return workers.draw(specs, texts, here=False)
+    processes = workers_for(len(specs)) if processes is None else processes
+    if processes <= 1:
+        return [draw(spec) for spec in specs]
+    with Workers(processes - 1) as started:
+        return started.draw(specs, texts, here=True)
+
+
+def render(
+    specs: Sequence[dict], cache: Path | None = None, workers: Workers | None = None
+) -> tuple[list[str], set[str]]:
     """Each spec as inline SVG, and the cache entries (keys) they are kept under.
 
     Identical specs are drawn once; with a ``cache`` folder, a spec drawn before is read back.
+    ``workers`` started ahead draw what is left to draw.
     """
     texts = [spec_text(s) for s in specs]
     keys = [cache_key(t) for t in texts]
@@ -201,7 +258,9 @@ def render(specs: Sequence[dict], cache: Path | None = None) -> tuple[list[str],
             missing.setdefault(key, index)
     if missing:
         drawn = draw_many(
-            [specs[i] for i in missing.values()], [texts[i] for i in missing.values()]
+            [specs[i] for i in missing.values()],
+            [texts[i] for i in missing.values()],
+            workers=workers,
         )
         for key, svg in zip(missing, drawn):
             found[key] = svg
@@ -226,8 +285,21 @@ def prune(cache: Path, keep: set[str]) -> int:
     return removed
 
 
-def _worker(specs: Path, drawn: Path) -> None:
-    """Draw the specs listed in the file ``specs``; their SVG, as a JSON list, into ``drawn``."""
+WARM_UP = {"mark": "text", "encoding": {"text": {"value": "启动 start"}}}
+"""A chart that makes vl-convert start up and load the fonts in a worker, while it waits."""
+
+
+def _serve() -> None:
+    """A worker: start vl-convert, then draw the specs whose file is named on the input.
+
+    The input is one line, ``<specs file>\\t<SVG file>``; the SVGs are written as a JSON list,
+    whole or not at all. No line (the caller had nothing to send) ends the worker.
+    """
+    draw(WARM_UP)
+    line = sys.stdin.readline().rstrip("\n")
+    if not line:
+        return
+    specs, drawn = (Path(part) for part in line.split("\t"))
     svgs = [draw(spec) for spec in json.loads(specs.read_text(encoding="utf-8"))]
     temporary = drawn.with_name(drawn.name + ".part")
     temporary.write_text(json.dumps(svgs, ensure_ascii=False), encoding="utf-8")
@@ -235,4 +307,4 @@ def _worker(specs: Path, drawn: Path) -> None:
 
 
 if __name__ == "__main__":
-    _worker(Path(sys.argv[1]), Path(sys.argv[2]))
+    _serve()

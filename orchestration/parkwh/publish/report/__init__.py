@@ -50,13 +50,15 @@ def _published_years(con) -> list[int]:
     ]
 
 
-def build_pages(datas: list[ReportData], cache: Path | None = None) -> tuple[list[str], set[str]]:
+def build_pages(
+    datas: list[ReportData], cache: Path | None = None, workers: svg.Workers | None = None
+) -> tuple[list[str], set[str]]:
     """The pages of ``datas``, and the cache entries their charts are kept under."""
     chart_specs = [charts.specs(data) for data in datas]
     wanted = [
         (n, name, spec) for n, specs in enumerate(chart_specs) for name, spec in specs.items()
     ]
-    drawn, keys = svg.render([spec for _, _, spec in wanted if spec is not None], cache)
+    drawn, keys = svg.render([spec for _, _, spec in wanted if spec is not None], cache, workers)
     pictures: list[dict[str, str | None]] = [dict.fromkeys(specs) for specs in chart_specs]
     next_drawn = iter(drawn)
     for n, name, spec in wanted:
@@ -89,10 +91,14 @@ def render(year: int, output: Path | None = None) -> Path:
 
 def render_all() -> dict[int, Path]:
     """Write the report of every published year; the charts no page shows any more are let go."""
-    with _connect() as con:
-        datas = [load(con, year) for year in _published_years(con)]
     cache = chart_cache()
-    pages, keys = build_pages(datas, cache)
+    # With no chart kept (a first publication), every chart is to be drawn: the processes that
+    # draw them start now, while the data is read. Otherwise the few new charts are drawn as found.
+    ahead = 0 if cache.is_dir() and any(cache.glob("*.svg")) else svg.processes()
+    with svg.Workers(ahead) as workers:
+        with _connect() as con:
+            datas = [load(con, year) for year in _published_years(con)]
+        pages, keys = build_pages(datas, cache, workers)
     written = {}
     for data, html in zip(datas, pages):
         written[data.year] = report_path(data.year)
