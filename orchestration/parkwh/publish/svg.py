@@ -2,9 +2,10 @@
 
 vl-convert draws slowly (a chart of sixty labelled bars takes a few tenths of a second: it opens
 the font file again for every glyph it measures) and holds the GIL while it draws, so threads do
-not help. The charts still to draw are shared between this process and worker processes
-(``python -m parkwh.publish.svg``), one per spare core, that read their specs from a file and
-write their SVG to another. A drawn chart is kept in a cache folder under the name of its spec's
+not help. The charts still to draw are shared out to worker processes (``python -m
+parkwh.publish.svg``), one per core, that read their specs from a file and write their SVG to
+another; started ahead (``Workers``), they load vl-convert while the caller reads its data, and
+otherwise this process draws a share too. A drawn chart is kept in a cache folder under the name of its spec's
 digest (with vl-convert's version): the next publication draws only the charts whose figures
 changed. The cache is a convenience, never a source: a missing or damaged entry is drawn again.
 """
@@ -27,8 +28,9 @@ from typing import Self
 _log = logging.getLogger(__name__)
 
 CACHE_FORMAT = "parkwh-svg/1"
-MIN_CHARTS_PER_PROCESS = 3
-"""Fewer charts than this per process are drawn here: a worker costs about half a second to start."""
+MIN_CHARTS_PER_PROCESS = 2
+"""A worker takes half a second to start, about what vl-convert takes to start in this process:
+two charts or more are worth sharing."""
 MAX_WORKERS = 3
 
 _PROLOG = re.compile(r"^<\?xml[^>]*>\s*")
@@ -208,14 +210,14 @@ class Workers:
         self.close()
 
 
-def processes() -> int:
+def process_count() -> int:
     """How many processes may draw at once: one per core, up to ``MAX_WORKERS`` + 1."""
     return max(1, min(_cpus(), MAX_WORKERS + 1))
 
 
 def workers_for(charts: int) -> int:
     """How many processes to draw ``charts`` charts in: one per core, a few charts each at least."""
-    return max(1, min(processes(), charts // MIN_CHARTS_PER_PROCESS))
+    return max(1, min(process_count(), charts // MIN_CHARTS_PER_PROCESS))
 
 
 def draw_many(

@@ -94,7 +94,7 @@ def render_all() -> dict[int, Path]:
     cache = chart_cache()
     # With no chart kept (a first publication), every chart is to be drawn: the processes that
     # draw them start now, while the data is read. Otherwise the few new charts are drawn as found.
-    ahead = 0 if cache.is_dir() and any(cache.glob("*.svg")) else svg.processes()
+    ahead = 0 if cache.is_dir() and any(cache.glob("*.svg")) else svg.process_count()
     with svg.Workers(ahead) as workers:
         with _connect() as con:
             datas = [load(con, year) for year in _published_years(con)]
