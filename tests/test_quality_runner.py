@@ -115,10 +115,14 @@ def test_more_failing_rows_than_samples_keep_the_first_rows_of_the_table(warehou
                 "select distinct base_code from staging.stg_talent order by 1"
             ).fetchall()
         ]
+        # Every row fails: the samples are the table's first rows, in the table's order.
+        first = con.execute(
+            f"select submission_id, source_row from staging.stg_talent limit {runner.SAMPLE_ROWS}"
+        ).fetchall()
     finally:
         con.close()
     assert result.outcome == FAIL and result.unexpected_count == total > runner.SAMPLE_ROWS
-    assert len(result.sample_rows) == runner.SAMPLE_ROWS
+    assert [(row["submission_id"], row["source_row"]) for row in result.sample_rows] == first
     assert all(row["degree_code"] == "phd2" for row in result.sample_rows)
     assert result.base_codes == bases  # every failing row's base, not only the samples'
 
