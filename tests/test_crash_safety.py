@@ -376,11 +376,16 @@ def test_parkwh_run_killed_in_ingestion_dbt_and_publication_then_completed(wareh
     assert published_files() == files
 
     # 2. Killed in the dbt build: this run completed the ingestion, the tables are as they were.
-    logs = tmp_path / "dbt-logs"
-    step = start(RUN_STEP.format(point="dbt"), tmp_path, logs)
+    # Dagster's dbt steps keep their artefacts and log under warehouse/dbt/runs/, a folder each.
+    runs = config.warehouse().root / "dbt" / "runs"
+    earlier = set(runs.iterdir())
+    step = start(RUN_STEP.format(point="dbt"), tmp_path, tmp_path / "dbt-logs")
     kill_when(
         step,
-        lambda: log_has(logs, "OK created sql table model intermediate.int_submissions_in_force"),
+        lambda: any(
+            log_has(folder, "OK created sql table model intermediate.int_submissions_in_force")
+            for folder in set(runs.iterdir()) - earlier
+        ),
     )
     assert raw_rows() != raw_before
     assert built_tables() == tables
