@@ -34,6 +34,41 @@ def test_every_published_table_agrees_for_every_demo_year(on_spark_warehouse):
         assert all(rows > 0 for rows in comparison.spark_rows.values()), name
 
 
+def test_the_demo_reproduces_the_2023_report_on_both_engines(on_spark_warehouse):
+    """The figures of the 2024 report (reporting year 2023), from the demo's row-level rosters.
+
+    Checked on DuckDB's published table; the parity test above holds Spark's to the same rows.
+    """
+    rows = _duckdb_table(
+        "published.report_summary where reporting_year = 2023 order by scope"
+    ).to_pylist()
+    everything, top10 = (next(r for r in rows if r["scope"] == s) for s in ("all", "top10"))
+    assert everything["bases"] == 66
+    assert everything["enterprises_in_park"] == 4900
+    assert 16_200 <= everything["returnees_in_park"] < 16_300  # 1.62万余
+    assert 20_500 < everything["incubated_cum"] < 20_600  # 超过2.05万
+    assert (everything["high_tech_cum"], everything["little_giants_cum"]) == (3990, 437)
+    assert everything["listed_cum"] == 322
+    assert 59_300 <= everything["returnees_cum"] < 59_400  # 5.93万余
+    assert everything["talent_national"] + everything["talent_provincial"] == 2499
+    assert top10["bases"] == 10
+    assert (top10["incubated_cum"], top10["high_tech_cum"]) == (9940, 2303)
+    assert (top10["little_giants_cum"], top10["listed_cum"]) == (94, 143)
+    assert top10["returnees_cum"] == 41_583
+    assert (top10["talent_national"], top10["talent_provincial"]) == (447, 618)
+    assert top10["service_events"] == 1813
+    yi = decimal.Decimal(100_000_000)  # 亿元, to two decimals as the report states them
+    money = {
+        k: round(top10[k] / yi, 2) for k in ("revenue_yuan", "tax_yuan", "vc_yuan", "fiscal_yuan")
+    }
+    assert money == {
+        "revenue_yuan": decimal.Decimal("450.88"),
+        "tax_yuan": decimal.Decimal("15.09"),
+        "vc_yuan": decimal.Decimal("115.71"),
+        "fiscal_yuan": decimal.Decimal("4.23"),
+    }
+
+
 def test_the_spark_build_ran_every_step_and_passed_every_dbt_test(on_spark_warehouse):
     build = on_spark_warehouse.build
     assert build.success
