@@ -256,15 +256,21 @@ def test_a_dbt_build_killed_half_way_leaves_every_table_as_it_was(previous_state
     ingest_all()  # the resubmission is in raw; the tables built from it are not yet
     tables, files = built_tables(), published_files()
     assert tables and any(tables.values())
-    logs = tmp_path / "killed"
+    # Dagster's dbt steps keep their artefacts and log under warehouse/dbt/runs/, a folder each.
+    runs = config.warehouse().root / "dbt" / "runs"
+    earlier = set(runs.iterdir()) if runs.exists() else set()
 
-    step = start(DBT_STEP, tmp_path, logs)
+    def new_logs_have(text: str) -> bool:
+        now = set(runs.iterdir()) if runs.exists() else set()
+        return any(log_has(folder, text) for folder in now - earlier)
+
+    step = start(DBT_STEP, tmp_path, tmp_path / "killed")
     # Killed once dbt has replaced a table that the resubmission changes.
     kill_when(
         step,
-        lambda: log_has(logs, "OK created sql table model intermediate.int_submissions_in_force"),
+        lambda: new_logs_have("OK created sql table model intermediate.int_submissions_in_force"),
     )
-    assert not log_has(logs, "Completed successfully")
+    assert not new_logs_have("Completed successfully")
 
     assert built_tables() == tables
     assert published_files() == files
@@ -378,7 +384,7 @@ def test_parkwh_run_killed_in_ingestion_dbt_and_publication_then_completed(wareh
     # 2. Killed in the dbt build: this run completed the ingestion, the tables are as they were.
     # Dagster's dbt steps keep their artefacts and log under warehouse/dbt/runs/, a folder each.
     runs = config.warehouse().root / "dbt" / "runs"
-    earlier = set(runs.iterdir())
+    earlier = set(runs.iterdir()) if runs.exists() else set()
     step = start(RUN_STEP.format(point="dbt"), tmp_path, tmp_path / "dbt-logs")
     kill_when(
         step,

@@ -72,7 +72,9 @@ EXPERTS_2023 = {"A": [60, 70, 80], "B": [80, 50, 70, 60, 100], "D": [40, 40], "G
 
 def write_project(root: Path, catalogue: list[dict]) -> Path:
     """A copy of the dbt project and seeds with the given catalogue."""
-    shutil.copytree(REPO / "dbt_project", root / "dbt_project", ignore=shutil.ignore_patterns("target", "logs"))
+    # symlinks=True: dbt_project/seeds stays a link to the seeds written below, not a copy of ours.
+    shutil.copytree(REPO / "dbt_project", root / "dbt_project", symlinks=True,
+                    ignore=shutil.ignore_patterns("target", "logs"))
     shutil.copytree(REPO / "seeds", root / "seeds")
     for name, rows in (("method_indicators.csv", catalogue), ("method_parameters.csv", PARAMETER_ROWS)):
         with (root / "seeds" / name).open("w", encoding="utf-8", newline="") as f:
