@@ -4,6 +4,12 @@ Every parser takes the text as submitted and returns the value, or raises ``BadV
 what was expected. Submissions come from people typing into Excel on Chinese Windows, so the
 parsers accept the ways of writing a value that are unambiguous (full-width digits, thousands
 separators, ``1.2万``, ``2023年5月1日``, Chinese labels of codes) and refuse the rest.
+
+The parsers are pure functions of their text and return immutable values, so those of values
+that repeat keep the answers they gave (``functools.lru_cache``, bounded): a roster repeats the
+same dates, labels, numbers and company codes on thousands of rows. Personal identifiers and
+phone numbers, one per person, are not kept. A value that does not parse raises each time
+(exceptions are not cached). The lookups of labels are built from the seeds once per process.
 """
 
 from __future__ import annotations
@@ -37,9 +43,18 @@ def normalize(text: str) -> str:
     return unicodedata.normalize("NFKC", text).strip()
 
 
+_MATCH_SEPARATORS = re.compile(r"[\s_\-]+")
+
+_SMALL_CACHE = 4096
+"""Values with few spellings: enumeration labels, booleans, provinces, years."""
+_LARGE_CACHE = 1 << 15
+"""Values that repeat across the rows of a file: dates, numbers, company codes."""
+
+
+@lru_cache(maxsize=_LARGE_CACHE)
 def match_key(text: str) -> str:
     """The form two names are compared in: NFKC, case-folded, without whitespace, ``_`` or ``-``."""
-    return re.sub(r"[\s_\-]+", "", unicodedata.normalize("NFKC", text).casefold())
+    return _MATCH_SEPARATORS.sub("", unicodedata.normalize("NFKC", text).casefold())
 
 
 # ---------------------------------------------------------------------------- numbers
@@ -54,6 +69,7 @@ _PLAIN_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 _GROUPED_NUMBER = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d+)?")
 
 
+@lru_cache(maxsize=_LARGE_CACHE)
 def parse_number(text: str) -> Decimal:
     """A decimal number: ``1234.5``, ``1,234.5``, ``１２３``, ``1.2万``, ``3亿``, ``¥100``, ``100元``."""
     expected = "expected a number such as 1234.5, 1,234.5 or 1.2万"
@@ -85,6 +101,7 @@ def parse_number(text: str) -> Decimal:
     return number * factor
 
 
+@lru_cache(maxsize=_LARGE_CACHE)
 def parse_integer(text: str) -> int:
     """A whole number, written as any number ``parse_number`` reads (``1,234``, ``1.2万``, ``12.0``)."""
     try:
@@ -107,6 +124,7 @@ _DATE_PATTERNS = (
 _TIME_SUFFIX = re.compile(r"(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?")
 
 
+@lru_cache(maxsize=_LARGE_CACHE)
 def parse_date(text: str) -> dt.date:
     """A calendar date: ``2023-05-01``, ``2023/5/1``, ``2023.5.1``, ``2023年5月1日``, ``20230501``."""
     expected = "expected a date such as 2023-05-01, 2023/5/1 or 2023年5月1日"
@@ -123,10 +141,14 @@ def parse_date(text: str) -> dt.date:
     raise BadValue(expected)
 
 
+_FOUR_DIGITS = re.compile(r"\d{4}")
+
+
+@lru_cache(maxsize=_SMALL_CACHE)
 def parse_year(text: str) -> int:
     """A year of four digits: ``2023``, ``２０２３``, ``2023年``."""
     s = normalize(text).removesuffix("年").strip()
-    if not re.fullmatch(r"\d{4}", s):
+    if not _FOUR_DIGITS.fullmatch(s):
         raise BadValue("expected a year of four digits such as 2023")
     return int(s)
 
@@ -149,6 +171,7 @@ def _boolean_lookup() -> dict[str, bool]:
     return lookup
 
 
+@lru_cache(maxsize=_SMALL_CACHE)
 def parse_bool(text: str) -> bool:
     """Yes or no: 是/否, true/false, yes/no, 1/0, Y/N."""
     found = _boolean_lookup().get(match_key(text))
@@ -174,6 +197,7 @@ def enum_choices(enum_name: str, limit: int = 12) -> str:
     return shown + (" …" if len(items) > limit else "")
 
 
+@lru_cache(maxsize=_SMALL_CACHE)
 def parse_enum(enum_name: str, text: str) -> str:
     """The code of an enumeration value given by code, Chinese label or English label."""
     if enum_name not in spec.enums():
@@ -195,6 +219,7 @@ def _province_lookup() -> dict[str, str]:
     return lookup
 
 
+@lru_cache(maxsize=_SMALL_CACHE)
 def parse_province(text: str) -> str:
     """The province code (``SH``) from a code, full or short Chinese name, or English name."""
     code = _province_lookup().get(match_key(text))
@@ -239,6 +264,7 @@ def _counties(region: str) -> tuple[str, ...] | None:
     return tuple(info["county"].split(",")) if "county" in info else None
 
 
+@lru_cache(maxsize=_LARGE_CACHE)
 def _birth_place_known(region: str, year: int) -> bool:
     """``ric.get_birth_place``'s verdict, its table read once per region code: a county that
     existed in the birth year carries the code."""
@@ -273,6 +299,7 @@ def _validate_resident_id(s: str) -> str:
     return s
 
 
+@lru_cache(maxsize=_LARGE_CACHE)
 def parse_credit_code(text: str) -> str:
     """A unified social credit code (GB 32100-2015), upper-cased and without separators."""
     s = normalize(text)
@@ -308,10 +335,18 @@ def parse_resident_id(text: str) -> str:
         ) from None
 
 
+_PASSPORT_SEPARATORS = re.compile(r"[\s\-]")
+_PASSPORT = re.compile(r"[A-Z0-9]{5,20}")
+_RESIDENT_ID_SHAPE = re.compile(r"\d{17}[\dXx]")
+_PHONE_SEPARATORS = re.compile(r"[\s\-()]")
+_PHONE_COUNTRY_CODE = re.compile(r"^(\+?86|0086)(?=1\d{10}$)")
+_MOBILE = re.compile(r"1[3-9]\d{9}")
+
+
 def parse_passport(text: str) -> str:
     """A passport or other document number: 5 to 20 letters and digits."""
-    s = re.sub(r"[\s\-]", "", normalize(text)).upper()
-    if not re.fullmatch(r"[A-Z0-9]{5,20}", s):
+    s = _PASSPORT_SEPARATORS.sub("", normalize(text)).upper()
+    if not _PASSPORT.fullmatch(s):
         raise BadValue(
             "expected a document number of 5 to 20 letters and digits", rule="id_number_format"
         )
@@ -325,30 +360,39 @@ def parse_id_number(id_type: str | None, text: str) -> str:
     if id_type in ("passport", "other"):
         return parse_passport(text)
     s = normalize(text)
-    if re.fullmatch(r"\d{17}[\dXx]", s):
+    if _RESIDENT_ID_SHAPE.fullmatch(s):
         return parse_resident_id(s)
     return parse_passport(s)
 
 
 def resident_id_birth_date(number: str) -> dt.date | None:
     """The birth date a valid resident ID number carries."""
+    if _PLAIN_RESIDENT_ID.fullmatch(number):
+        # What ``ric.get_birth_date`` reads, without its generic clean-up of the text.
+        try:
+            return dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+        except ValueError:
+            return None
     try:
         return ric.get_birth_date(number)
-    except ValidationError:
+    except (ValidationError, ValueError):
+        # ValueError: no digits where the date belongs (a passport number of 18 characters
+        # checked against a birth year when the ID type is not given).
         return None
 
 
 def parse_phone(text: str) -> str:
     """A mainland mobile number of 11 digits (``^1[3-9]\\d{9}$``), after dropping spaces, hyphens and +86."""
-    s = re.sub(r"[\s\-()]", "", normalize(text))
-    s = re.sub(r"^(\+?86|0086)(?=1\d{10}$)", "", s)
-    if not re.fullmatch(r"1[3-9]\d{9}", s):
+    s = _PHONE_SEPARATORS.sub("", normalize(text))
+    s = _PHONE_COUNTRY_CODE.sub("", s)
+    if not _MOBILE.fullmatch(s):
         raise BadValue(
             "expected an 11-digit mobile number starting 13-19, e.g. 13812345678", rule="bad_phone"
         )
     return s
 
 
+@lru_cache(maxsize=_SMALL_CACHE)
 def parse_base_code(text: str) -> str:
     """A base code: a known province code and three digits, e.g. ``SH001``."""
     s = normalize(text).upper()
