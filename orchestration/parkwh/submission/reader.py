@@ -14,6 +14,7 @@ import datetime as dt
 import hashlib
 import io
 import json
+import operator
 import os
 import re
 import unicodedata
@@ -115,6 +116,7 @@ for _unit, _spellings in {
     for _spelling in _spellings:
         _UNITS[match_key(_spelling)] = _unit
 
+_WHITESPACE = re.compile(r"\s+")
 _PARENTHETICAL = re.compile(r"^(?P<base>.*?)\s*[(\[](?P<inner>[^()\[\]]*)[)\]]\s*$", re.S)
 
 
@@ -173,8 +175,10 @@ class PartData:
         columns: dict[str, Any] = {
             "source_row": pa.array([r.number for r in self.rows], type=pa.int32())
         }
+        rows = [r.values for r in self.rows]
         for f in fields:
-            columns[f.key] = pa.array([r.values.get(f.key) for r in self.rows], type=pa.string())
+            key = f.key
+            columns[key] = pa.array([v.get(key) for v in rows], type=pa.string())
         for f in fields:
             if f.is_money:
                 unit = self.units.get(f.key) if f.key in self.headers else None
@@ -223,6 +227,24 @@ def part_for_name(name: str) -> str | None:
     return None
 
 
+_NAMES_BY_PART: dict[str, tuple[object, dict[str, str], frozenset[str]]] = {}
+"""Per part: (the spec's fields it was built from, header spellings, money keys)."""
+
+
+def _header_names(part: str) -> tuple[dict[str, str], frozenset[str]]:
+    """The part's header spellings (``_field_names``) and money field keys, built once per part.
+
+    Kept while the spec's field list is the same object (a test that changes the seeds clears
+    the spec's cache, and so these are built again); callers must not modify them.
+    """
+    source = spec.fields()
+    held = _NAMES_BY_PART.get(part)
+    if held is None or held[0] is not source:
+        money = frozenset(f.key for f in fields_of(part) if f.is_money)
+        held = _NAMES_BY_PART[part] = (source, _field_names(part), money)
+    return held[1], held[2]
+
+
 def _field_names(part: str) -> dict[str, str]:
     names: dict[str, str] = {}
     for f in fields_of(part):
@@ -248,9 +270,8 @@ def resolve_header(part: str, header: str) -> tuple[str | None, str | None, str 
     in parentheses (``营业收入(万元)``, ``revenue (10k yuan)``), and the template's bilingual form
     ``营业收入(万元) / revenue``. The error is set when a money header names an unknown unit.
     """
-    text = re.sub(r"\s+", " ", unicodedata.normalize("NFKC", header)).strip()
-    names = _field_names(part)
-    money = {f.key for f in fields_of(part) if f.is_money}
+    text = _WHITESPACE.sub(" ", unicodedata.normalize("NFKC", header)).strip()
+    names, money = _header_names(part)
 
     def single(side: str) -> tuple[str | None, str | None, str | None]:
         key = names.get(match_key(side))
@@ -404,10 +425,19 @@ def _build_part(file: str, table: _Table) -> tuple[PartData, list[Problem]]:
         if key in money:
             units[key] = unit or "元"
     rows = []
+    keys = tuple(columns)
+    indexes = tuple(columns.values())
+    width = max(indexes, default=-1) + 1
+    # One C-level call takes a row's cells by column; a short row (cells missing at its end)
+    # takes the slow path.
+    take = operator.itemgetter(*indexes) if len(indexes) > 1 else None
     for number, cells in table.records:
-        if all(c is None for c in cells):
+        if cells.count(None) == len(cells):
             continue
-        values = {key: (cells[i] if i < len(cells) else None) for key, i in columns.items()}
+        if take is not None and len(cells) >= width:
+            values = dict(zip(keys, take(cells)))
+        else:
+            values = {key: (cells[i] if i < len(cells) else None) for key, i in columns.items()}
         rows.append(Row(number, values))
     return PartData(part, headers, units, rows, table.source, table.header_row), problems
 
@@ -442,7 +472,7 @@ def _grid_table(part: str, source: str, grid: Iterable[list[str | None]], first_
     header_row = None
     records: list[tuple[int, list[str | None]]] = []
     for number, cells in enumerate(grid, start=first_row):
-        if all(c is None for c in cells):
+        if cells.count(None) == len(cells):
             continue
         if headers is None:
             headers, header_row = cells, number
@@ -588,7 +618,10 @@ _DUPLICATE = "\0duplicate\0"
 
 
 def _json_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
+    out = dict(pairs)
+    if len(out) == len(pairs):
+        return out  # no key twice: the common case, built in one call
+    out = {}
     for key, value in pairs:
         out[key + _DUPLICATE + str(len(out)) if key in out else key] = value
     return out
@@ -695,7 +728,11 @@ def _json_table(path: Path, part: str, key: str, value: Any) -> _Table:
     for index, item in objects:
         cells: list[str | None] = [None] * len(columns)
         for raw_key, raw_value in item.items():
-            if raw_key not in seen:
+            position = seen.get(raw_key)
+            if position is None:
+                continue
+            if type(raw_value) is str:  # the common case, without a call (numbers are str too)
+                cells[position] = raw_value.strip() or None
                 continue
             text, scalar = _json_cell(raw_value)
             if not scalar:
@@ -713,7 +750,7 @@ def _json_table(path: Path, part: str, key: str, value: Any) -> _Table:
                         f"the value is a {_json_kind(raw_value)}; expected text or a number",
                     )
                 )
-            cells[seen[raw_key]] = text
+            cells[position] = text
         records.append((index, cells))
     return _Table(part, key, list(columns), None, records, problems)
 

@@ -8,11 +8,14 @@ gives one problem.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import functools
+import gc
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from parkwh.submission import spec, values
 from parkwh.submission.errors import ERROR, WARNING, Problem, SubmissionError, has_errors
@@ -29,7 +32,13 @@ from parkwh.submission.reader import (
 )
 from parkwh.submission.values import BadValue
 
-__all__ = ["validate_submission", "validate_expert_scores", "check_file", "has_errors"]
+__all__ = [
+    "validate_submission",
+    "validate_expert_scores",
+    "check_file",
+    "has_errors",
+    "cyclic_gc_paused",
+]
 
 FIRST_REPORTING_YEAR = 1994
 """The first returnee park opened in 1994: no submission describes an earlier year."""
@@ -39,20 +48,30 @@ EARLIEST_YEAR = 1949
 EARLIEST_BIRTH_YEAR = 1900
 
 _MISSING = object()
-"""A parsed value that failed to parse (already reported)."""
+"""Not looked up yet (a field lookup may find None)."""
 
 
-@dataclass
 class _Cell:
-    """A row's parsed values: ``get`` gives None for empty or unparsable values."""
+    """A row's parsed values: ``get`` gives None for empty or unparsable values.
 
-    number: int
-    raw: dict[str, str | None]
-    parsed: dict[str, Any]
+    ``parsed`` holds None for a value that did not parse (already reported); ``unparsed`` names
+    those keys. ``get`` is the dict's own method: the rules call it millions of times.
+    """
 
-    def get(self, key: str) -> Any:
-        value = self.parsed.get(key)
-        return None if value is _MISSING else value
+    __slots__ = ("number", "raw", "parsed", "unparsed", "get")
+
+    def __init__(
+        self,
+        number: int,
+        raw: dict[str, str | None],
+        parsed: dict[str, Any],
+        unparsed: frozenset[str] = frozenset(),
+    ):
+        self.number = number
+        self.raw = raw
+        self.parsed = parsed
+        self.unparsed = unparsed
+        self.get: Callable[[str], Any] = parsed.get
 
 
 class _Checker:
@@ -61,6 +80,7 @@ class _Checker:
         self.reporting_year = reporting_year
         self.problems: list[Problem] = []
         self.today = dt.date.today()
+        self._fields: dict[tuple[str, str], Any] = {}
 
     # -- reporting -------------------------------------------------------------
 
@@ -76,7 +96,9 @@ class _Checker:
     ) -> None:
         label = None
         if part and key:
-            field = _field(part, key)
+            field = self._fields.get((part, key), _MISSING)
+            if field is _MISSING:
+                field = self._fields[part, key] = _field(part, key)
             if field is not None:
                 label = field.label_zh
                 if field.personal:
@@ -93,101 +115,134 @@ class _Checker:
 
     def parse_rows(self, data: PartData) -> list[_Cell]:
         """Parse every value of a part, reporting each one that breaks a single-value rule."""
-        cells = []
-        present = set(data.headers)
-        fields = [f for f in fields_of(data.part) if f.key in present]
-        for row in data.rows:
-            cell = _Cell(row.number, row.values, {})
-            for field in fields:
-                cell.parsed[field.key] = self.parse_value(data, cell, field)
-            cells.append(cell)
+        # Column by column, with the work that depends on the field only done once per part: a
+        # large roster has hundreds of thousands of values. The problems come out in another
+        # order than row by row, which ``sort_problems`` puts right (at most one per cell).
+        present = data.headers
+        plan = [self._field_plan(f) for f in fields_of(data.part) if f.key in present]
+        part, add = data.part, self.add
+        numbers = [row.number for row in data.rows]
+        raws = [row.values for row in data.rows]
+        columns: list[list[Any]] = []
+        unparsed: dict[int, set[str]] = {}
+        id_types: list[Any] | None = None
+        for key, parse, check, required, by_id_type in plan:
+            texts = [raw.get(key) for raw in raws]
+            if parse is None:
+                parsed = texts
+            else:
+                parsed = [None] * len(texts)
+                for i, text in enumerate(texts):
+                    if text is None:
+                        continue
+                    try:
+                        if by_id_type:
+                            # id_type precedes id_number in the spec's order.
+                            value = parse(id_types[i] if id_types is not None else None, text)
+                        else:
+                            value = parse(text)
+                    except BadValue as bad:
+                        add(part, numbers[i], key, text, bad.rule, bad.message)
+                        unparsed.setdefault(i, set()).add(key)
+                        continue
+                    if check is not None:
+                        problem = check(value)
+                        if problem:
+                            add(part, numbers[i], key, text, *problem)
+                            unparsed.setdefault(i, set()).add(key)
+                            continue
+                    parsed[i] = value
+            if required is not None:
+                for i, text in enumerate(texts):
+                    if text is None:
+                        add(part, numbers[i], key, None, "required_value_missing", required)
+            if key == "id_type":
+                id_types = parsed
+            columns.append(parsed)
+        keys = [key for key, *_ in plan]
+        rows = zip(*columns) if columns else [()] * len(raws)
+        cells = [
+            _Cell(number, raw, dict(zip(keys, values_)))
+            for number, raw, values_ in zip(numbers, raws, rows)
+        ]
+        for i, bad in unparsed.items():
+            cells[i].unparsed = frozenset(bad)
         return cells
 
-    def parse_value(self, data: PartData, cell: _Cell, field: spec.Field) -> Any:
-        text = cell.raw.get(field.key)
-        part, row, key = data.part, cell.number, field.key
-        if text is None:
-            if field.required:
-                self.add(
-                    part,
-                    row,
-                    key,
-                    None,
-                    "required_value_missing",
-                    f"a value is required ({field.label_en.lower()})",
-                )
-            return None
-        try:
-            value = self._parse(field, text, cell)
-        except BadValue as bad:
-            self.add(part, row, key, text, bad.rule, bad.message)
-            return _MISSING
-        problem = self._check_range(field, value, data)
-        if problem:
-            rule, message = problem
-            self.add(part, row, key, text, rule, message)
-            return _MISSING
-        return value
-
-    def _parse(self, field: spec.Field, text: str, cell: _Cell) -> Any:
+    def _field_plan(
+        self, field: spec.Field
+    ) -> tuple[str, Callable | None, Callable | None, str | None, bool]:
+        """(key, parser, range check, message when a required value is missing, whether the
+        parser takes the row's ID type) of one field."""
+        required = f"a value is required ({field.label_en.lower()})" if field.required else None
         kind = field.field_type
-        if kind == "text":
-            return text
-        if kind == "integer":
-            return values.parse_integer(text)
-        if kind in ("decimal", "money"):
-            return values.parse_number(text)
-        if kind == "date":
-            return values.parse_date(text)
-        if kind == "year":
-            return values.parse_year(text)
-        if kind == "boolean":
-            return values.parse_bool(text)
         if kind == "enum":
-            return values.parse_enum(field.enum_name or "", text)
-        if kind == "province":
-            return values.parse_province(text)
-        if kind == "credit_code":
-            return values.parse_credit_code(text)
-        if kind == "phone":
-            return values.parse_phone(text)
-        if kind == "base_code":
-            return values.parse_base_code(text)
-        if kind == "id_number":
-            id_type = cell.get("id_type")  # id_type precedes id_number in the spec's order
-            return values.parse_id_number(id_type, text)
-        raise ValueError(f"field {field.part}.{field.key} has an unknown type {kind!r}")
+            parse = functools.partial(values.parse_enum, field.enum_name or "")
+        elif kind in _PARSERS:
+            parse = _PARSERS[kind]
+        else:
+            raise ValueError(f"field {field.part}.{field.key} has an unknown type {kind!r}")
+        return field.key, parse, self._range_check(field), required, kind == "id_number"
 
-    def _check_range(self, field: spec.Field, value: Any, data: PartData) -> tuple[str, str] | None:
+    def _range_check(self, field: spec.Field) -> Callable[[Any], tuple[str, str] | None] | None:
+        """The field's range rule as a function of its parsed value, or None when it has none."""
         kind = field.field_type
-        if kind in ("integer", "decimal", "money") and value < 0:
-            return "negative_value", "expected 0 or more"
+        if kind in ("integer", "decimal", "money"):
+            return _not_negative
         if kind == "date":
             last = dt.date(self.last_year, 12, 31)
-            if not EARLIEST_DATE <= value <= last:
-                return "date_out_of_range", (
-                    f"expected a date from {EARLIEST_DATE.isoformat()} to the end of the reporting year "
-                    f"({last.isoformat()})"
-                )
-            if (
-                field.part == "funding"
-                and field.key == "funding_date"
-                and self.reporting_year
-                and value.year != self.reporting_year
-            ):
-                return "funding_date_outside_year", (
-                    f"expected a date within the reporting year {self.reporting_year}: funding counts "
-                    "in the year it was received"
-                )
+            out_of_range = (
+                "date_out_of_range",
+                f"expected a date from {EARLIEST_DATE.isoformat()} to the end of the reporting "
+                f"year ({last.isoformat()})",
+            )
+            year = self.reporting_year
+            if not (field.part == "funding" and field.key == "funding_date" and year):
+                return lambda value: None if EARLIEST_DATE <= value <= last else out_of_range
+            outside_year = (
+                "funding_date_outside_year",
+                f"expected a date within the reporting year {year}: funding counts "
+                "in the year it was received",
+            )
+
+            def check_funding_date(value: dt.date) -> tuple[str, str] | None:
+                if not EARLIEST_DATE <= value <= last:
+                    return out_of_range
+                return outside_year if value.year != year else None
+
+            return check_funding_date
         if kind == "year":
-            if field.key == "reporting_year":
-                low, high = FIRST_REPORTING_YEAR, self.today.year
-            else:
-                low = EARLIEST_BIRTH_YEAR if field.key == "birth_year" else EARLIEST_YEAR
-                high = self.last_year
-            if not low <= value <= high:
-                return "year_out_of_range", f"expected a year from {low} to {high}"
+            low, high = self._year_bounds(field)
+            problem = ("year_out_of_range", f"expected a year from {low} to {high}")
+            return lambda value: None if low <= value <= high else problem
         return None
+
+    def _year_bounds(self, field: spec.Field) -> tuple[int, int]:
+        if field.key == "reporting_year":
+            return FIRST_REPORTING_YEAR, self.today.year
+        low = EARLIEST_BIRTH_YEAR if field.key == "birth_year" else EARLIEST_YEAR
+        return low, self.last_year
+
+
+def _not_negative(value: Any) -> tuple[str, str] | None:
+    return ("negative_value", "expected 0 or more") if value < 0 else None
+
+
+_PARSERS: dict[str, Callable[..., Any] | None] = {
+    "text": None,
+    "integer": values.parse_integer,
+    "decimal": values.parse_number,
+    "money": values.parse_number,
+    "date": values.parse_date,
+    "year": values.parse_year,
+    "boolean": values.parse_bool,
+    "province": values.parse_province,
+    "credit_code": values.parse_credit_code,
+    "phone": values.parse_phone,
+    "base_code": values.parse_base_code,
+    "id_number": values.parse_id_number,
+}
+"""The parser of each field type (``enum`` needs its enumeration's name); None: kept as text."""
 
 
 def _field(part: str, key: str) -> spec.Field | None:
@@ -233,9 +288,14 @@ def validate_submission(sub: Submission) -> list[Problem]:
 def sort_problems(problems: list[Problem]) -> list[Problem]:
     """Whole-file problems first, then by part, row and column as the template orders them."""
     order = {part: i for i, part in enumerate((*spec.PARTS, EXPERT_SCORES))}
+    column_order = {
+        part: {f.key: i for i, f in enumerate(fields_of(part))}
+        for part in {p.part for p in problems}
+        if part in order
+    }
 
     def key(p: Problem) -> tuple:
-        columns = {f.key: i for i, f in enumerate(fields_of(p.part))} if p.part in order else {}
+        columns = column_order.get(p.part, {})
         return (
             p.part is not None,
             order.get(p.part or "", -1),
@@ -476,7 +536,7 @@ def _check_companies(checker: _Checker, data: PartData, cells: list[_Cell]) -> "
         invalid=[
             values.normalize(c.raw["credit_code"]).upper()
             for c in cells
-            if c.raw.get("credit_code") and c.parsed.get("credit_code") is _MISSING
+            if c.raw.get("credit_code") and "credit_code" in c.unparsed
         ],
     )
 
@@ -605,11 +665,31 @@ def check_file(
     (then the only problem says why, with ``part`` None).
     """
     path = Path(path)
+    with cyclic_gc_paused():
+        try:
+            if is_expert_scores(path) and path.is_file():
+                data, problems = read_expert_scores_table(path, limits=limits)
+                return None, sort_problems(problems + validate_expert_scores(str(path), data))
+            submission = read_submission(path, limits=limits)
+        except SubmissionError as exc:
+            return None, [exc.problem]
+        return submission, validate_submission(submission)
+
+
+@contextlib.contextmanager
+def cyclic_gc_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while a file is read and checked.
+
+    A roster becomes hundreds of thousands of small dicts and lists, and the collector, which
+    runs every few hundred new containers, would walk them again and again (a sixth of the
+    time). They hold no reference cycles, so reference counting frees them all the same; the
+    collector runs again once the outermost pause ends.
+    """
+    if not gc.isenabled():
+        yield  # paused already (an enclosing pause, or the application's own choice)
+        return
+    gc.disable()
     try:
-        if is_expert_scores(path) and path.is_file():
-            data, problems = read_expert_scores_table(path, limits=limits)
-            return None, sort_problems(problems + validate_expert_scores(str(path), data))
-        submission = read_submission(path, limits=limits)
-    except SubmissionError as exc:
-        return None, [exc.problem]
-    return submission, validate_submission(submission)
+        yield
+    finally:
+        gc.enable()
