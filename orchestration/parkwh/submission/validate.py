@@ -12,10 +12,11 @@ import contextlib
 import datetime as dt
 import functools
 import gc
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from parkwh.submission import spec, values
 from parkwh.submission.errors import ERROR, WARNING, Problem, SubmissionError, has_errors
@@ -58,7 +59,7 @@ class _Cell:
     those keys. ``get`` is the dict's own method: the rules call it millions of times.
     """
 
-    __slots__ = ("number", "raw", "parsed", "unparsed", "get")
+    __slots__ = ("get", "number", "parsed", "raw", "unparsed")
 
     def __init__(
         self,
@@ -193,16 +194,20 @@ class _Checker:
             last = dt.date(self.last_year, 12, 31)
             out_of_range = (
                 "date_out_of_range",
-                f"expected a date from {EARLIEST_DATE.isoformat()} to the end of the reporting "
-                f"year ({last.isoformat()})",
+                (
+                    f"expected a date from {EARLIEST_DATE.isoformat()} to the end of the "
+                    f"reporting year ({last.isoformat()})"
+                ),
             )
             year = self.reporting_year
             if not (field.part == "funding" and field.key == "funding_date" and year):
                 return lambda value: None if EARLIEST_DATE <= value <= last else out_of_range
             outside_year = (
                 "funding_date_outside_year",
-                f"expected a date within the reporting year {year}: funding counts "
-                "in the year it was received",
+                (
+                    f"expected a date within the reporting year {year}: funding counts "
+                    "in the year it was received"
+                ),
             )
 
             def check_funding_date(value: dt.date) -> tuple[str, str] | None:
