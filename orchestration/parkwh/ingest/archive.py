@@ -25,6 +25,7 @@ from pathlib import Path
 
 from parkwh import config
 from parkwh.ingest.inbox import InboxEntry
+from parkwh.ingest.landing import fsync_folder
 
 _CHUNK = 1 << 20
 _INCOMING_PREFIX = ".incoming-"
@@ -70,20 +71,6 @@ def _copy(source: Path, target: Path, digest: hashlib._Hash | None = None) -> in
     return size
 
 
-def _fsync_folder(folder: Path) -> None:
-    # Makes a rename durable: the new name is in the folder's metadata on disk.
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
 def _suffix(path: Path) -> str:
     suffix = path.suffix.lower()
     return suffix if _SAFE_SUFFIX.fullmatch(suffix) else ""
@@ -101,7 +88,7 @@ def _archive_file(source: Path, root: Path) -> Archived:
         else:
             temp.chmod(0o444)
             os.replace(temp, target)
-            _fsync_folder(root)
+            fsync_folder(root)  # durable before anything refers to it
     finally:
         if temp.exists():
             temp.unlink()
@@ -132,7 +119,7 @@ def _archive_folder(entry: InboxEntry, root: Path) -> Archived:
             shutil.rmtree(temp)
         else:
             os.replace(temp, target)
-            _fsync_folder(root)
+            fsync_folder(root)  # durable before anything refers to it
     finally:
         if temp.exists():
             shutil.rmtree(temp, ignore_errors=True)

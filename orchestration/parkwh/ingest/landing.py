@@ -78,6 +78,24 @@ def publish(temp: Path, target: Path) -> None:
     os.replace(temp, target)
 
 
+def fsync_folder(folder: Path) -> None:
+    """Make the renames into a folder durable: its entries are on disk once this returns.
+
+    A landed file's bytes are synced before it is renamed; the rename itself is in the folder's
+    metadata, which ingestion syncs once per batch of versions, before their audit rows commit.
+    """
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
 def remove_incoming() -> int:
     """Delete temporary files left by an interrupted run; call it holding the writer lock."""
     root = config.warehouse().landing
@@ -92,7 +110,7 @@ def remove_incoming() -> int:
 
 def constant(value, length: int, type_: pa.DataType) -> pa.Array:
     """A column holding one value on every row."""
-    return pa.array([value] * length, type=type_)
+    return pa.repeat(pa.scalar(value, type=type_), length)
 
 
 def utc_now() -> dt.datetime:
