@@ -346,7 +346,11 @@ def test_a_reader_sees_a_whole_partition_while_years_are_republished(published):
     def read_continuously():
         while not stop.is_set():
             try:
-                rows = pq.read_table(path).num_rows
+                # One open, as a reader holding the file does: pyarrow given a path may look
+                # the file up more than once (its size, then its bytes), and a rename between
+                # the two lookups would mix two files whatever the writer does.
+                with path.open("rb") as handle:
+                    rows = pq.read_table(handle).num_rows
                 assert rows > 0
                 reads["n"] += 1
             except BaseException as error:  # noqa: BLE001 - any failed read is the finding
