@@ -120,13 +120,12 @@ def _tidy(invocation) -> None:
     temporary = Path(tempfile.gettempdir())
     if project.resolve() != dbt_project_dir().resolve() and temporary in project.resolve().parents:
         shutil.rmtree(project, ignore_errors=True)
-    runs = sorted(
-        (p for p in Path(invocation.target_path).parent.glob("*") if p.is_dir()),
-        key=lambda p: p.stat().st_mtime,
-    )
-    if Path(invocation.target_path).parent == config.warehouse().root / "dbt" / "runs":
-        for stale in runs[:-RUN_ARTEFACTS_KEPT]:
-            shutil.rmtree(stale, ignore_errors=True)
+    runs = Path(invocation.target_path).parent
+    if runs != config.warehouse().root / "dbt" / "runs":
+        return  # a caller's own target folder: theirs to keep
+    kept = sorted((p for p in runs.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime)
+    for stale in kept[:-RUN_ARTEFACTS_KEPT]:
+        shutil.rmtree(stale, ignore_errors=True)
 
 
 def _with_table_metadata(invocation, database: Path) -> Iterator[Any]:
