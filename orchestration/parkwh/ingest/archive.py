@@ -115,10 +115,14 @@ def _archive_folder(entry: InboxEntry, root: Path) -> Archived:
             total += size
         sha = digest.hexdigest()
         target = root / sha
-        if target.exists():
-            shutil.rmtree(temp)
-        else:
-            os.replace(temp, target)
+        if not target.exists():
+            fsync_folder(temp)  # the copies' names, before the folder gets its own
+            try:
+                os.replace(temp, target)
+            except OSError:
+                if not target.is_dir():
+                    raise
+                # The same bytes archived at the same moment under another name: kept once.
             fsync_folder(root)  # durable before anything refers to it
     finally:
         if temp.exists():
@@ -127,7 +131,10 @@ def _archive_folder(entry: InboxEntry, root: Path) -> Archived:
 
 
 def archive(entry: InboxEntry) -> Archived:
-    """Copy an inbox entry's bytes into the archive (once: the same bytes are kept once)."""
+    """Copy an inbox entry's bytes into the archive (once: the same bytes are kept once).
+
+    Safe to call for several entries at once (ingestion copies a few ahead, in threads).
+    """
     root = config.warehouse().archive
     root.mkdir(parents=True, exist_ok=True)
     if entry.path.is_dir():

@@ -34,7 +34,7 @@ import re
 import uuid
 from collections import Counter, deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -554,6 +554,10 @@ MIN_NEW_ENTRIES_FOR_WORKERS = 8
 WINDOW_PER_WORKER = 2
 """Entries handed to each worker ahead of the one the run is recording, so none waits idle."""
 
+ARCHIVE_THREADS = 4
+"""Entries archived at once, ahead of their validation: a copy mostly waits for the disk to
+sync its bytes, and several such waits overlap."""
+
 
 def worker_count() -> int:
     """The number of worker processes ``PARKWH_INGEST_WORKERS`` asks for (default: the CPUs)."""
@@ -612,6 +616,8 @@ class _Ticket:
     attempts: int = 0
     received_at: dt.datetime | None = None
     stored: archive.Archived | None = None
+    copied: Future | None = None
+    """Its archiving, in a copier thread."""
     future: Future | None = None
     landed: _Landed | None = None
     follows: bool = False
@@ -660,15 +666,26 @@ class _Entries:
 
     def run(self, entries: list[InboxEntry]) -> None:
         ahead = self.workers.count * WINDOW_PER_WORKER if self.workers else 0
-        window: deque[_Ticket] = deque()
-        for entry in entries:
-            ticket = _Ticket(entry, _new_outcome(entry))
-            self._guarded(ticket, self._start)
-            window.append(ticket)
-            while window and (len(window) > ahead or window[0].ready()):
-                self._finish(window.popleft())
-        while window:
-            self._finish(window.popleft())
+        queued = deque(_Ticket(entry, _new_outcome(entry)) for entry in entries)
+        copying: deque[_Ticket] = deque()  # being archived, in the entries' order
+        window: deque[_Ticket] = deque()  # archived and handed on, in the entries' order
+        with ThreadPoolExecutor(ARCHIVE_THREADS, thread_name_prefix="parkwh-archive") as copier:
+            while queued or copying or window:
+                while queued and len(copying) < ARCHIVE_THREADS:
+                    ticket = queued.popleft()
+                    ticket.copied = copier.submit(self._copy, ticket)
+                    copying.append(ticket)
+                if window and (len(window) > ahead or window[0].ready()):
+                    self._finish(window.popleft())
+                elif copying and copying[0].copied.done() and len(window) <= ahead:
+                    ticket = copying.popleft()
+                    self._guarded(ticket, self._start)
+                    window.append(ticket)
+                else:
+                    waiting = [copying[0].copied] if copying else []
+                    if window and window[0].future is not None:
+                        waiting.append(window[0].future)
+                    wait(waiting, return_when=FIRST_COMPLETED)
         self.flush()
 
     def _guarded(self, ticket: _Ticket, step: Callable[[_Ticket], None]) -> None:
@@ -691,11 +708,19 @@ class _Entries:
             ticket.outcome.note = f"{type(exc).__name__}: {exc}"
             ticket.final = True
 
+    @staticmethod
+    def _copy(ticket: _Ticket) -> None:
+        """Archive the entry, before anything else is done with it (in a copier thread)."""
+        ticket.received_at = ticket.entry.received_at()
+        ticket.stored = archive.archive(ticket.entry)
+
     def _start(self, ticket: _Ticket) -> None:
-        """Archive the entry (before anything else), then hand it to be validated."""
+        """Once the entry is archived, hand it to be validated (unless it is known already)."""
         entry, outcome = ticket.entry, ticket.outcome
-        ticket.received_at = entry.received_at()
-        ticket.stored = archive.archive(entry)
+        if ticket.copied is None:
+            self._copy(ticket)
+        else:
+            ticket.copied.result()  # the archiving's error, if it failed
         sid = submission_id(entry, ticket.stored.sha256)
         outcome.submission_id, outcome.sha256 = sid, ticket.stored.sha256
         if sid in self.recorded:
@@ -743,7 +768,7 @@ class _Entries:
                 self._record(ticket, landed)
                 return
             ticket.attempts += 1
-            ticket.landed = ticket.future = None
+            ticket.landed = ticket.future = ticket.copied = None
             if ticket.attempts >= READ_ATTEMPTS:
                 ticket.outcome.status = "skipped"
                 ticket.outcome.note = (
@@ -937,17 +962,34 @@ def _status_counts(con, years: list[int]) -> dict[int, dict[str, int]]:
 
 
 def _rows_in_force(con, years: list[int]) -> dict[int, dict[str, int]]:
-    """Rows of each year's versions in force, per raw table (``submissions``: bases in force)."""
+    """Rows of each year's versions in force, per raw table (``submissions``: bases in force).
+
+    Counted from the landed files' footers: a file holds the rows of the version it is named
+    after, and a version in force has every file (landing comes before the audit), so neither
+    the rows nor the raw views' commit rule need reading.
+    """
     counts = {year: {table: 0 for table in raw.TABLES} for year in years}
     if not years:
         return counts
+    in_force = {
+        sid
+        for (sid,) in con.execute(
+            f"SELECT submission_id FROM audit.submissions WHERE status = 'accepted' AND "
+            f"{_in_years(years)}"
+        ).fetchall()
+    }
     for table in raw.TABLES:
-        for year, n in con.execute(
-            f"SELECT reporting_year, count(*) FROM raw.{table} WHERE {_in_years(years)} AND "
-            "submission_id IN (SELECT submission_id FROM audit.submissions "
-            "WHERE status = 'accepted') GROUP BY reporting_year"
+        folders = [landing.year_folder(table, year) for year in years]
+        globs = [(f / "*.parquet").as_posix() for f in folders if any(f.glob("*.parquet"))]
+        if not globs:
+            continue
+        for file_name, num_rows in con.execute(
+            "SELECT file_name, num_rows FROM parquet_file_metadata(?)", [globs]
         ).fetchall():
-            counts[year][table] = n
+            path = Path(file_name)
+            if path.stem in in_force:
+                year = int(path.parent.name.removeprefix("reporting_year="))
+                counts[year][table] += num_rows
     return counts
 
 

@@ -176,9 +176,19 @@ class PartData:
             "source_row": pa.array([r.number for r in self.rows], type=pa.int32())
         }
         rows = [r.values for r in self.rows]
+        # The columns present are taken from every row at once (rows as the reader makes them
+        # hold each present key); a row without one of them takes the slow path.
+        present = [f.key for f in fields if f.key in self.headers]
+        taken: dict[str, Any] = {}
+        if len(present) > 1 and rows:
+            try:
+                taken = dict(zip(present, zip(*map(operator.itemgetter(*present), rows))))
+            except KeyError:
+                taken = {}
         for f in fields:
             key = f.key
-            columns[key] = pa.array([v.get(key) for v in rows], type=pa.string())
+            values = taken[key] if key in taken else [v.get(key) for v in rows]
+            columns[key] = pa.array(values, type=pa.string())
         for f in fields:
             if f.is_money:
                 unit = self.units.get(f.key) if f.key in self.headers else None
@@ -592,7 +602,11 @@ def _read_xlsx(path: Path, data: bytes, limits: Limits) -> tuple[list[_Table], l
             sheet = workbook.get_sheet_by_name(meta.name)
             # iter_rows starts at row 1 (leading blank rows included), so numbers are those Excel
             # shows; it yields row by row, so blank rows cost nothing to keep.
-            grid = ([_cell_text(v) for v in row] for row in sheet.iter_rows())
+            # Text cells (most of them) are trimmed here, without a call for each.
+            grid = (
+                [(v.strip() or None) if type(v) is str else _cell_text(v) for v in row]
+                for row in sheet.iter_rows()
+            )
             tables.append(_grid_table(part, meta.name, grid, first_row=1))
     except BaseException as exc:  # noqa: BLE001 - see _calamine_failure
         if not _calamine_failure(exc):
