@@ -119,16 +119,6 @@ def _years_before(before_year: int) -> list[int]:
 # ---------------------------------------------------------------------------- landing
 
 
-def _fsync_folder(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
 def _purge_landing_file(path: Path, columns: list[str], dry_run: bool) -> int:
     """Empty the personal columns of one landed file; the number of values removed."""
     table = pq.read_table(path)
@@ -151,7 +141,7 @@ def _purge_landing_file(path: Path, columns: list[str], dry_run: bool) -> int:
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(temp, path)
-        _fsync_folder(path.parent)
+        landing.fsync_folder(path.parent)
     finally:
         temp.unlink(missing_ok=True)
     return values
@@ -254,7 +244,7 @@ def _purge_archive(versions: list[dict], summary: PurgeSummary, purged_at: dt.da
         # bytes, and the rerun removes them.
         _write_tombstone(path, version, purged_at)
         _remove_tree(path)
-        _fsync_folder(path.parent)
+        landing.fsync_folder(path.parent)
 
 
 def _purge_inbox(before_year: int, versions: list[dict], summary: PurgeSummary) -> None:
